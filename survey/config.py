@@ -1,0 +1,202 @@
+"""Every setting of the platform, declared once.
+
+Settings come from environment variables. Each one is declared here with its
+default and a one-line description; the README's configuration table lists
+the same names and defaults, and a test keeps the two in step. Nothing reads
+the environment at import time: :func:`load_settings` is called by the
+application factory and by the ``survey`` command.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: The repository root: templates/, static/ and migrations/ live here.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting has a value that cannot be used; the message is one line."""
+
+
+def _boolean(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("expected a whole number of at least 1")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("expected a whole number of at least 0")
+    return value
+
+
+def _language(raw: str) -> str:
+    if raw not in ("id", "en"):
+        raise ValueError("expected id or en")
+    return raw
+
+
+def _log_level(raw: str) -> str:
+    value = raw.upper()
+    if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its default (as the README shows it), how to
+    read it, and what it does."""
+
+    name: str
+    default: str
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DATABASE_URL",
+        "sqlite:///<instance>/survey.db",
+        str,
+        "SQLAlchemy database URL; SQLite runs in WAL mode, PostgreSQL via psycopg 3",
+    ),
+    Setting(
+        "SECRET_KEY",
+        "generated into <instance>/secret_key",
+        str,
+        "Signs sessions, CSRF tokens and resume cookies; keep it out of the repository",
+    ),
+    Setting(
+        "INSTANCE_PATH",
+        "instance/ in the checkout",
+        str,
+        "Folder for the SQLite file, the generated secret key and other local state",
+    ),
+    Setting(
+        "PUBLIC_BASE_URL",
+        "",
+        str,
+        "Official address used in invitation links, e.g. https://spi.example.go.id; "
+        "empty = the address of the request",
+    ),
+    Setting(
+        "DEFAULT_LANGUAGE",
+        "id",
+        _language,
+        "Language of the interface until a person switches (id or en)",
+    ),
+    Setting(
+        "SESSION_COOKIE_SECURE",
+        "false",
+        _boolean,
+        "Send cookies over HTTPS only; set true in production",
+    ),
+    Setting(
+        "PROXY_COUNT",
+        "0",
+        _non_negative_int,
+        "Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust",
+    ),
+    Setting(
+        "INVITATION_DAYS",
+        "30",
+        _positive_int,
+        "Days a personal invitation link stays valid after it is created",
+    ),
+    Setting(
+        "PARTIAL_ANSWER_DAYS",
+        "30",
+        _positive_int,
+        "Days unfinished answers are kept for resuming before they are deleted",
+    ),
+    Setting(
+        "ANONYMITY_BATCH",
+        "10",
+        _positive_int,
+        "Submitted responses are held back and stored together, in random order, "
+        "once this many have arrived for a campaign",
+    ),
+    Setting("LOG_LEVEL", "INFO", _log_level, "Logging level: DEBUG, INFO, WARNING or ERROR"),
+)
+
+
+def default_instance_path() -> Path:
+    return ROOT / "instance"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read every setting from ``environ`` (default: the process environment).
+
+    Returns a dict ready for ``app.config.update``. Derived defaults (the
+    SQLite path and the secret key) are resolved against the instance folder,
+    which is created if needed.
+
+    Raises
+    ------
+    ConfigError
+        Naming the variable and what is wrong with its value.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.name)
+        if raw is None or raw == "":
+            if setting.default.startswith(("sqlite:///<", "generated", "instance/")):
+                continue  # derived below, once the instance folder is known
+            raw = setting.default
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{setting.name}={raw!r}: {exc}") from None
+
+    instance = Path(values.get("INSTANCE_PATH") or default_instance_path()).resolve()
+    values["INSTANCE_PATH"] = str(instance)
+    try:
+        instance.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"INSTANCE_PATH={str(instance)!r}: cannot create folder ({exc.strerror})"
+        ) from None
+    values.setdefault("DATABASE_URL", f"sqlite:///{instance / 'survey.db'}")
+    values.setdefault("SECRET_KEY", _instance_secret(instance / "secret_key"))
+    values["PUBLIC_BASE_URL"] = values["PUBLIC_BASE_URL"].rstrip("/")
+    return values
+
+
+def _instance_secret(path: Path) -> str:
+    """The secret key kept in the instance folder, created on first run.
+
+    Written with mode 0600 so that other local users cannot read it.
+    """
+    try:
+        existing = path.read_text().strip()
+        if existing:
+            return existing
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race; use its key
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,167 @@
+"""Engines, connection checks and schema migrations.
+
+SQLite is the embedded default and PostgreSQL (psycopg 3) the production
+database; everything here hides their differences from the rest of the app.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from .config import ROOT
+
+MIGRATIONS = ROOT / "migrations"
+
+
+class DatabaseUnavailable(Exception):
+    """The configured database cannot be used; the message is one line and
+    never contains the password."""
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URL forms operators paste: ``postgres://`` and
+    ``postgresql://`` mean psycopg 3, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password masked, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine for ``url``.
+
+    Raises
+    ------
+    DatabaseUnavailable
+        When the URL is malformed or names a driver that is not installed.
+    """
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnavailable(
+            "DATABASE_URL is not a database URL (expected e.g. sqlite:///path/survey.db or "
+            "postgresql://user@host/dbname)"
+        ) from None
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:" and not database.startswith("file:"):
+                folder = Path(database).expanduser().resolve().parent
+                if not folder.is_dir():
+                    raise DatabaseUnavailable(
+                        f"DATABASE_URL {safe_url(url)}: folder {folder} does not exist"
+                    )
+            engine = create_engine(parsed, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_on_connect)
+            event.listen(engine, "begin", _sqlite_on_begin)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    except (NoSuchModuleError, ArgumentError, ImportError) as exc:
+        raise DatabaseUnavailable(f"DATABASE_URL {safe_url(url)}: {_first_line(exc)}") from None
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy, not pysqlite, decide when transactions begin, so that a
+    # BEGIN IMMEDIATE below takes the write lock before the first read.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers work while one writer commits; NORMAL sync is safe in
+    # WAL mode (a power cut may lose the last commits, never corrupt the file).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection) -> None:
+    # Every transaction takes the write lock at once. Deferred transactions
+    # that read and then write fail with "database is locked" under
+    # concurrency instead of waiting; immediate ones queue on busy_timeout.
+    # (SQLite serves one writer at a time anyway; PostgreSQL is for scale.)
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def check_connection(engine: Engine) -> None:
+    """Open and close one connection.
+
+    Raises
+    ------
+    DatabaseUnavailable
+        With a one-line reason (unreachable host, unknown database, refused
+        authentication, unwritable file...).
+    """
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except (DBAPIError, SQLAlchemyError, OSError) as exc:
+        raise DatabaseUnavailable(
+            f"cannot connect to DATABASE_URL {engine.url.render_as_string(hide_password=True)}: "
+            f"{_first_line(getattr(exc, 'orig', None) or exc)}"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# -- migrations -------------------------------------------------------------
+
+
+def _alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to ``revision`` (default: the newest)."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Take the schema down to ``revision`` (default: empty)."""
+    from alembic import command
+
+    command.downgrade(_alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at, or None when it has none."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest revision among the migration scripts."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+
+
+def table_names(engine: Engine) -> list[str]:
+    return inspect(engine).get_table_names()

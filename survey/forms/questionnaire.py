@@ -1,0 +1,247 @@
+"""The respondent's questionnaire, built from the pinned instrument.
+
+A group's questions are laid out on pages: a profile page (the unscored
+questions before the group's first scored one), one page per dimension in the
+instrument's order, and a closing page for the remaining unscored questions.
+``show_if`` is evaluated here, on the server, so the form works without
+JavaScript.
+
+Everything here is a pure function of the instrument and the submitted form
+data; the views turn :class:`Tampered` into a 400 and :class:`PageResult`
+errors into messages beside the questions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from analysis import Instrument, Question
+
+TEXT_LIMIT = 2000  # characters, where the instrument sets no max_length
+
+PROFILE_TITLE = {"id": "Tentang Anda", "en": "About you"}
+CLOSING_TITLE = {"id": "Penutup", "en": "Closing"}
+
+
+class Tampered(ValueError):
+    """The submitted form could not have come from our page (an unknown
+    option, a question of another page, a forged page number)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the questionnaire."""
+
+    number: int  # 1-based
+    key: str  # "profile", a dimension key, or "closing"
+    title: Mapping[str, str]
+    questions: tuple[Question, ...]
+
+
+@dataclass
+class PageResult:
+    """What a page's POST yields: its cleaned answers and per-question errors
+    (message keys, translated by the template)."""
+
+    answers: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def build_pages(instrument: Instrument, group: str) -> tuple[Page, ...]:
+    """The group's pages in order; pages without questions are left out."""
+    questions = instrument.questions_of(group)
+    first_scored = next((i for i, q in enumerate(questions) if q.scored), len(questions))
+    profile = tuple(q for q in questions[:first_scored] if q.dimension is None)
+    closing = tuple(q for q in questions[first_scored:] if q.dimension is None)
+    sections: list[tuple[str, Mapping[str, str], tuple[Question, ...]]] = []
+    if profile:
+        sections.append(("profile", PROFILE_TITLE, profile))
+    for dimension in instrument.dimensions:
+        members = tuple(q for q in questions if q.dimension == dimension)
+        if members:
+            title = instrument.dimension_labels.get(dimension) or {"id": dimension, "en": dimension}
+            sections.append((dimension, title, members))
+    if closing:
+        sections.append(("closing", CLOSING_TITLE, closing))
+    return tuple(Page(i + 1, key, title, qs) for i, (key, title, qs) in enumerate(sections))
+
+
+def layout_problems(instrument: Instrument) -> list[str]:
+    """Reasons the instrument cannot be shown as pages: a ``show_if`` whose
+    source question sits on a later page than the question it controls."""
+    problems = []
+    for group in instrument.groups:
+        page_of = {
+            q.id: page.number for page in build_pages(instrument, group) for q in page.questions
+        }
+        for question in instrument.questions_of(group):
+            if question.show_if and page_of[question.show_if.question] > page_of[question.id]:
+                problems.append(
+                    f"{question.id}: its show_if source {question.show_if.question} would be "
+                    f"on a later page; place it on the same or an earlier page"
+                )
+    return problems
+
+
+def is_shown(question: Question, answers: Mapping[str, str]) -> bool:
+    """Whether ``question`` applies given the answers so far."""
+    if question.show_if is None:
+        return True
+    given = answers.get(question.show_if.question, "")
+    return any(code in question.show_if.codes for code in given.split(";") if code)
+
+
+def prune_hidden(instrument: Instrument, group: str, answers: Mapping[str, str]) -> dict[str, str]:
+    """Drop answers to questions that no longer apply (after an earlier
+    answer changed), in question order so that chains of conditions resolve."""
+    kept: dict[str, str] = {}
+    for question in instrument.questions_of(group):
+        value = answers.get(question.id)
+        if value and is_shown(question, kept):
+            kept[question.id] = value
+    return kept
+
+
+def first_open_page(pages: tuple[Page, ...], done: set[int]) -> int:
+    """Where a returning respondent continues: the first page not yet saved."""
+    for page in pages:
+        if page.number not in done:
+            return page.number
+    return pages[-1].number if pages else 1
+
+
+def read_page(
+    page: Page,
+    form: Mapping,
+    prior: Mapping[str, str],
+    *,
+    pages: tuple[Page, ...],
+    check_required: bool = True,
+) -> PageResult:
+    """Clean one page's POST.
+
+    ``form`` is the request form (a MultiDict: ``getlist`` is used for multi
+    questions). ``prior`` are the answers saved from the other pages.
+
+    Raises
+    ------
+    Tampered
+        For input no honest browser sends.
+    """
+    own_ids = {q.id for q in page.questions}
+    other_ids = {q.id for p in pages if p is not page for q in p.questions}
+    for name in form:
+        if name in other_ids:
+            raise Tampered(f"answer to {name}, which is not on page {page.number}")
+    result = PageResult()
+    # Later questions on this page may depend on earlier ones on it.
+    seen = {k: v for k, v in prior.items() if k not in own_ids}
+    for question in page.questions:
+        values = [v for v in form.getlist(question.id) if v != ""]
+        shown = is_shown(question, seen)
+        if not shown:
+            if values:
+                source_here = question.show_if.question in own_ids
+                if not source_here:
+                    raise Tampered(f"answer to {question.id}, which is hidden")
+                result.errors[question.id] = "not_applicable"
+            continue
+        try:
+            value = _clean(question, values)
+        except _Invalid as invalid:
+            result.errors[question.id] = invalid.key
+            continue
+        if value:
+            result.answers[question.id] = value
+            seen[question.id] = value
+        elif question.required and check_required:
+            result.errors[question.id] = "required"
+    return result
+
+
+def validate_response(
+    instrument: Instrument, group: str, answers: Mapping[str, str]
+) -> dict[str, str]:
+    """Check a whole response before it is stored: every value valid for its
+    question, no answer to a hidden question, every shown required question
+    answered. Returns {question id: error key}; empty means valid."""
+    errors: dict[str, str] = {}
+    known = {q.id for q in instrument.questions_of(group)}
+    for qid in answers:
+        if qid not in known:
+            errors[qid] = "unknown_question"
+    seen: dict[str, str] = {}
+    for question in instrument.questions_of(group):
+        value = answers.get(question.id, "")
+        if not is_shown(question, seen):
+            if value:
+                errors[question.id] = "not_applicable"
+            continue
+        if not value:
+            if question.required:
+                errors[question.id] = "required"
+            continue
+        try:
+            cleaned = _clean(question, value.split(";") if question.type == "multi" else [value])
+        except (_Invalid, Tampered):
+            errors[question.id] = "invalid"
+            continue
+        if cleaned != value:
+            errors[question.id] = "invalid"
+        seen[question.id] = value
+    return errors
+
+
+class _Invalid(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+_NUMBER = re.compile(r"^-?\d{1,12}([.,]\d{1,6})?$")
+
+
+def _clean(question: Question, values: list[str]) -> str:
+    """The cell text for the submitted values, as stored and exported."""
+    if not values:
+        return ""
+    if question.type == "choice":
+        if len(values) > 1:
+            raise Tampered(f"several answers to the single-choice question {question.id}")
+        if question.option(values[0]) is None:
+            raise Tampered(f"{values[0]!r} is not an option of {question.id}")
+        return values[0]
+    if question.type == "multi":
+        codes = [o.code for o in question.options]
+        for value in values:
+            if value not in codes:
+                raise Tampered(f"{value!r} is not an option of {question.id}")
+        chosen = set(values)
+        return ";".join(code for code in codes if code in chosen)  # option order, no repeats
+    if len(values) > 1:
+        raise Tampered(f"several values for {question.id}")
+    raw = values[0].strip()
+    if question.type == "number":
+        if not raw:
+            return ""
+        if not _NUMBER.match(raw):
+            raise _Invalid("not_a_number")
+        number = Decimal(raw.replace(",", "."))
+        if (question.min is not None and number < Decimal(str(question.min))) or (
+            question.max is not None and number > Decimal(str(question.max))
+        ):
+            raise _Invalid("out_of_range")
+        try:
+            text = format(number.normalize(), "f")
+        except InvalidOperation:  # pragma: no cover - guarded by the pattern
+            raise _Invalid("not_a_number") from None
+        return text if math.isfinite(float(number)) else ""
+    limit = question.max_length or TEXT_LIMIT
+    if len(raw) > limit:
+        raise _Invalid("too_long")
+    # Control characters other than line breaks have no place in an answer.
+    return "".join(ch for ch in raw if ch in "\n\t" or ch.isprintable()).replace("\r", "")

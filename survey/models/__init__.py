@@ -1,0 +1,34 @@
+"""SQLAlchemy 2.0 models. Importing this package registers every table on
+``Base.metadata`` (which Alembic compares against the migrations)."""
+
+from .base import Base
+from .campaign import Campaign, CampaignStatus, Correction, OpenLink
+from .instrument import InstrumentVersion
+from .invitation import Invitation
+from .organisation import Institution, Unit, UnitPopulation
+from .report import CitizenReport, ReportCategory, ReportStatus
+from .response import Channel, PartialAnswer, PendingResponse, Response
+from .staff import AuditEntry, Role, StaffUser
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Campaign",
+    "CampaignStatus",
+    "Channel",
+    "CitizenReport",
+    "Correction",
+    "Institution",
+    "InstrumentVersion",
+    "Invitation",
+    "OpenLink",
+    "PartialAnswer",
+    "PendingResponse",
+    "ReportCategory",
+    "ReportStatus",
+    "Response",
+    "Role",
+    "StaffUser",
+    "Unit",
+    "UnitPopulation",
+]

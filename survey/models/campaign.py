@@ -1,0 +1,98 @@
+"""Campaigns: one survey round of an institution, with its open links and
+the corrections recorded against units."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, enum_column, utcnow
+from .instrument import InstrumentVersion
+from .organisation import Institution, Unit
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Campaign(Base):
+    """A survey round for a period (usually a year), pinned to one
+    instrument version, with the target index it is judged against."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        CheckConstraint("target >= 0 AND target <= 100", name="target_range"),
+        CheckConstraint("closes_on >= opens_on", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    period: Mapped[str] = mapped_column(String(40))
+    target: Mapped[float] = mapped_column(Float, default=72.0)
+    opens_on: Mapped[date]
+    closes_on: Mapped[date]
+    status: Mapped[CampaignStatus] = mapped_column(
+        enum_column(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
+    )
+    instrument_version_id: Mapped[int] = mapped_column(
+        ForeignKey("instrument_version.id"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    institution: Mapped[Institution] = relationship()
+    instrument_version: Mapped[InstrumentVersion] = relationship()
+    open_links: Mapped[list[OpenLink]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan"
+    )
+
+    def accepts_answers(self, today: date) -> bool:
+        """True while respondents may answer: open, and within its dates."""
+        return self.status == CampaignStatus.OPEN and self.opens_on <= today <= self.closes_on
+
+
+class OpenLink(Base):
+    """The public link (and QR code) of one unit in one campaign, for citizens
+    who answer as the external group without an invitation."""
+
+    __tablename__ = "open_link"
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="open_links")
+    unit: Mapped[Unit] = relationship()
+
+
+class Correction(Base):
+    """Points subtracted from a unit's index in a campaign (a proven
+    corruption case, steering of respondents), with the reason on record."""
+
+    __tablename__ = "correction"
+    __table_args__ = (CheckConstraint("points >= 0 AND points <= 100", name="points_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    points: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+    unit: Mapped[Unit] = relationship()

@@ -1,0 +1,85 @@
+"""Responses, the mixing pool they pass through, and unfinished answers.
+
+How a response stays anonymous (docs/threat-model.md has the whole story):
+
+- A submission marks its invitation used and writes a :class:`PendingResponse`
+  in one transaction. Once ``ANONYMITY_BATCH`` pending responses of a campaign
+  have gathered, they are moved into :class:`Response` together, in random
+  order, by a separate transaction. The stored response therefore shares no
+  transaction, position or insertion order with the invitation that allowed
+  it, even for someone reading the database files or a dump.
+- Ids are random; a response keeps the date it was submitted, never a time.
+- Both tables are clustered by their random id on SQLite (WITHOUT ROWID), so
+  the file's row order is random too.
+- :class:`PartialAnswer` rows are keyed by a hash of the link's secret that is
+  different from the invitation's token hash, and their content is encrypted
+  with a key derived from that secret, which the server never stores.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, JSONDocument, enum_column, random_id
+
+
+class Channel(enum.StrEnum):
+    INVITED = "invited"  # personal link
+    OPEN = "open"  # public link or QR code
+
+
+class _ResponseColumns:
+    """Columns shared by a pending and a stored response."""
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    respondent_group: Mapped[str] = mapped_column(String(40))
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"))
+    # {question id: cell text}; blank cells are absent. The canonical record.
+    answers: Mapped[dict] = mapped_column(JSONDocument)
+    # The same answers encoded for scoring (analysis.encode_answers): derived,
+    # written with the answers, read in bulk without parsing JSON.
+    cells: Mapped[bytes] = mapped_column(LargeBinary)
+    duration_s: Mapped[int | None]
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"))
+    submitted_on: Mapped[date]
+
+
+class Response(_ResponseColumns, Base):
+    """One submitted questionnaire, stored for scoring."""
+
+    __tablename__ = "response"
+    __table_args__ = (
+        Index("ix_response_campaign_group", "campaign_id", "respondent_group"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class PendingResponse(_ResponseColumns, Base):
+    """A submitted questionnaire waiting to be mixed into :class:`Response`."""
+
+    __tablename__ = "pending_response"
+    __table_args__ = (
+        Index("ix_pending_response_campaign", "campaign_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class PartialAnswer(Base):
+    """Answers saved page by page so a respondent can resume, encrypted."""
+
+    __tablename__ = "partial_answer"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    # When an abandoned answer may be deleted; not when it was written.
+    expires_on: Mapped[date] = mapped_column(index=True)
+
+
+__all__ = ["Channel", "PartialAnswer", "PendingResponse", "Response"]

@@ -1,0 +1,70 @@
+"""Staff accounts and the audit log of what they did."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .base import Base, JSONDocument, enum_column, utcnow
+from .organisation import Unit
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"  # runs the platform: users, campaigns, instruments
+    INSPECTOR = "inspector"  # the inspectorate's analysts: every unit's results
+    UNIT_MANAGER = "unit_manager"  # head of an office: own unit only
+    AUDITOR = "auditor"  # read-only: results, exports, audit log
+
+
+class StaffUser(UserMixin, Base):
+    """A person who signs in: inspectorate staff, unit heads, auditors."""
+
+    __tablename__ = "staff_user"
+    __table_args__ = (
+        CheckConstraint(
+            "role <> 'unit_manager' OR unit_id IS NOT NULL", name="unit_manager_has_unit"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    # The unit (and its sub-units) a unit manager may see; None for others.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+
+class AuditEntry(Base):
+    """Something a staff member did (never something a respondent did)."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(80))
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict | None] = mapped_column(JSONDocument)
+
+    actor: Mapped[StaffUser | None] = relationship()

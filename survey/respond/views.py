@@ -1,0 +1,303 @@
+"""Respondent pages: personal links (/r/<token>), open links (/o/<code>).
+
+GET never writes: WhatsApp's preview fetcher and repeated taps open these
+URLs. Every write is a POST with a CSRF token, answered with a 303.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import date
+
+from flask import (
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.forms.questionnaire import Tampered, first_open_page, is_shown, read_page
+from survey.i18n import COOKIE, LANGUAGES
+from survey.models import Campaign, CampaignStatus, OpenLink, Unit
+from survey.services import responding
+from survey.services.responding import LinkProblem, Progress
+
+from . import bp
+
+ACTIONS = ("next", "back", "submit")
+STARTED_MAX_AGE = 7 * 86400  # a signed first-view time older than this is ignored
+SECONDS_PER_QUESTION = 18  # typical reading-and-tapping time on a phone, for the estimate
+
+
+def _today() -> date:
+    return date.today()
+
+
+# -- link resolution -------------------------------------------------------
+
+
+class _Respondent:
+    """The link in the URL, resolved, with the secret its answers are kept
+    under (the token itself, or a random value in the session for open links)."""
+
+    def __init__(self, kind: str, code: str):
+        self.kind, self.code = kind, code
+        if kind == "r":
+            self.link = responding.resolve_invitation(db.session, code, today=_today())
+            self.secret = code
+        else:
+            self.link = responding.resolve_open_link(db.session, code, today=_today())
+            self.secret = session.get("open", {}).get(code)
+
+    def url(self, endpoint: str, **values) -> str:
+        return url_for(f"respond.{endpoint}", kind=self.kind, code=self.code, **values)
+
+    def new_open_secret(self) -> str:
+        self.secret = secrets.token_urlsafe(32)
+        session.permanent = True
+        session["open"] = {**session.get("open", {}), self.code: self.secret}
+        return self.secret
+
+    def forget_open_secret(self) -> None:
+        if self.kind == "o":
+            remaining = dict(session.get("open", {}))
+            remaining.pop(self.code, None)
+            session["open"] = remaining
+
+
+def _resolve(kind: str, code: str) -> _Respondent:
+    if len(code) > 64:
+        abort(404)
+    return _Respondent(kind, code)
+
+
+@bp.errorhandler(LinkProblem)
+def link_problem(problem: LinkProblem):
+    return render_template("respond/link_problem.html", problem=problem), problem.status
+
+
+def _started_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="first-view")
+
+
+# -- pages -----------------------------------------------------------------
+
+
+@bp.get("/")
+def home():
+    today = _today()
+    campaigns = db.session.scalars(
+        select(Campaign)
+        .where(
+            Campaign.status == CampaignStatus.OPEN,
+            Campaign.opens_on <= today,
+            Campaign.closes_on >= today,
+        )
+        .order_by(Campaign.opens_on.desc())
+    ).all()
+    links = {
+        c.id: db.session.scalars(
+            select(OpenLink)
+            .where(OpenLink.campaign_id == c.id, OpenLink.active.is_(True))
+            .join(OpenLink.unit)
+            .order_by(Unit.name)
+        ).all()
+        for c in campaigns
+    }
+    return render_template("respond/home.html", campaigns=campaigns, links=links)
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    target = request.args.get("next", "/")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = "/"
+    response = redirect(target, code=303)
+    if code in LANGUAGES:
+        response.set_cookie(
+            COOKIE,
+            code,
+            max_age=365 * 86400,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+        )
+    return response
+
+
+@bp.get("/<any(r, o):kind>/<code>")
+def intro(kind: str, code: str):
+    respondent = _resolve(kind, code)
+    progress = (
+        responding.load_progress(db.session, respondent.secret) if respondent.secret else None
+    )
+    resume_at = first_open_page(respondent.link.pages, progress.done) if progress else None
+    started = _started_serializer().dumps(time.time())
+    questions = sum(len(p.questions) for p in respondent.link.pages)
+    minutes = max(3, round(questions * SECONDS_PER_QUESTION / 60))
+    return render_template(
+        "respond/intro.html",
+        respondent=respondent,
+        link=respondent.link,
+        resume_at=resume_at,
+        started=started,
+        minutes=minutes,
+    )
+
+
+@bp.post("/<any(r, o):kind>/<code>/mulai")
+def start(kind: str, code: str):
+    respondent = _resolve(kind, code)
+    secret = respondent.secret
+    progress = responding.load_progress(db.session, secret) if secret else None
+    if progress is None:
+        try:
+            started = float(
+                _started_serializer().loads(
+                    request.form.get("started", ""), max_age=STARTED_MAX_AGE
+                )
+            )
+        except (BadSignature, TypeError, ValueError):
+            started = time.time()
+        if respondent.kind == "o":
+            secret = respondent.new_open_secret()
+        progress = Progress(started=min(started, time.time()))
+        responding.save_progress(
+            db.session,
+            respondent.link,
+            secret,
+            progress,
+            today=_today(),
+            keep_days=current_app.config["PARTIAL_ANSWER_DAYS"],
+        )
+    page = first_open_page(respondent.link.pages, progress.done)
+    return redirect(respondent.url("page", number=page), code=303)
+
+
+@bp.route("/<any(r, o):kind>/<code>/<int:number>", methods=["GET", "POST"])
+def page(kind: str, code: str, number: int):
+    respondent = _resolve(kind, code)
+    link = respondent.link
+    progress = (
+        responding.load_progress(db.session, respondent.secret) if respondent.secret else None
+    )
+    if progress is None:
+        if request.method == "POST" and respondent.kind == "o" and respondent.secret:
+            # The saved answers are gone: this browser already submitted them
+            # (a double tap), or they expired.
+            return render_template("respond/already.html", link=link), 410
+        return redirect(respondent.url("intro"), code=303)
+    pages = link.pages
+    reachable = first_open_page(pages, progress.done)
+    if not 1 <= number <= len(pages) or (number > reachable and number not in progress.done):
+        if request.method == "POST":
+            abort(400, description="page")
+        return redirect(respondent.url("page", number=reachable), code=303)
+    current = pages[number - 1]
+
+    if request.method == "GET":
+        return _render_page(respondent, current, progress, errors={})
+
+    action = request.form.get("action", "next")
+    last = number == len(pages)
+    if action not in ACTIONS or (action == "submit" and not last) or (action == "next" and last):
+        abort(400, description="action")
+    try:
+        result = read_page(
+            current, request.form, progress.answers, pages=pages, check_required=action != "back"
+        )
+    except Tampered:
+        abort(400, description="answer")
+    if result.errors and action != "back":
+        merged = {**progress.answers, **result.answers}
+        shown = Progress(merged, progress.done, progress.started)
+        return _render_page(
+            respondent, current, shown, errors=result.errors, submitted=request.form
+        ), 422
+
+    own = {q.id for q in current.questions}
+    progress.answers = {k: v for k, v in progress.answers.items() if k not in own}
+    progress.answers.update(result.answers)
+    if action != "back":
+        progress.done.add(number)
+    responding.save_progress(
+        db.session,
+        link,
+        respondent.secret,
+        progress,
+        today=_today(),
+        keep_days=current_app.config["PARTIAL_ANSWER_DAYS"],
+    )
+    if action == "back":
+        return redirect(respondent.url("page", number=max(1, number - 1)), code=303)
+    if action == "next":
+        return redirect(respondent.url("page", number=number + 1), code=303)
+
+    try:
+        outcome = responding.submit(
+            db.session,
+            link,
+            respondent.secret,
+            progress,
+            today=_today(),
+            batch=current_app.config["ANONYMITY_BATCH"],
+        )
+    except responding.InvalidResponse as invalid:
+        # Answers saved earlier no longer pass (e.g. the page was tampered
+        # with): send the person to the first page that needs attention.
+        first_bad = next(
+            p.number for p in pages if any(q.id in invalid.errors for q in p.questions)
+        )
+        progress.done = {n for n in progress.done if n < first_bad}
+        responding.save_progress(
+            db.session,
+            link,
+            respondent.secret,
+            progress,
+            today=_today(),
+            keep_days=current_app.config["PARTIAL_ANSWER_DAYS"],
+        )
+        return redirect(respondent.url("page", number=first_bad), code=303)
+    if not outcome.stored:
+        return render_template("respond/already.html", link=link), 410
+    respondent.forget_open_secret()
+    return redirect(url_for("respond.finished"), code=303)
+
+
+def _render_page(respondent: _Respondent, current, progress: Progress, *, errors, submitted=None):
+    link = respondent.link
+    answers = progress.answers
+    visible = {q.id: is_shown(q, answers) for q in current.questions}
+    return render_template(
+        "respond/page.html",
+        respondent=respondent,
+        link=link,
+        page=current,
+        pages=link.pages,
+        answers=answers,
+        errors=errors,
+        visible=visible,
+        done=progress.done,
+        submitted=submitted,
+    )
+
+
+@bp.get("/selesai")
+def finished():
+    return render_template("respond/finished.html")
+
+
+@bp.get("/healthz")
+def health():
+    db.session.execute(select(1))
+    response = make_response("ok\n")
+    response.mimetype = "text/plain"
+    return response

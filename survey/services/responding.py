@@ -1,0 +1,311 @@
+"""The respondent's use cases: open a link, save and resume, submit once.
+
+Nothing here runs on a GET except :func:`resolve_invitation`,
+:func:`resolve_open_link` and :func:`load_progress`, which only read.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+import analysis
+from survey.forms.questionnaire import Page, build_pages, prune_hidden, validate_response
+from survey.models import (
+    Campaign,
+    CampaignStatus,
+    Channel,
+    InstrumentVersion,
+    Invitation,
+    OpenLink,
+    PartialAnswer,
+    PendingResponse,
+    Response,
+    Unit,
+)
+from survey.models.base import random_id
+
+from .tokens import SealedKey, token_hash
+
+OPEN_LINK_GROUP = "external"
+
+
+class LinkProblem(Exception):
+    """A link that cannot be answered; ``reason`` selects the page shown."""
+
+    STATUS = {"unknown": 404, "used": 410, "expired": 410, "closed": 410, "not_open": 403}
+
+    def __init__(self, reason: str, campaign: Campaign | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.campaign = campaign
+
+    @property
+    def status(self) -> int:
+        return self.STATUS[self.reason]
+
+
+class InvalidResponse(Exception):
+    """The response does not satisfy the pinned instrument."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass
+class RespondentLink:
+    """Who is answering what: resolved from a personal or an open link."""
+
+    channel: Channel
+    campaign: Campaign
+    unit: Unit
+    group: str
+    version: InstrumentVersion
+    invitation_hash: str | None = None
+
+    @property
+    def instrument(self) -> analysis.Instrument:
+        return self.version.instrument
+
+    @property
+    def pages(self) -> tuple[Page, ...]:
+        return build_pages(self.instrument, self.group)
+
+
+@dataclass
+class Progress:
+    """Answers saved so far, the pages completed, and when answering began
+    (seconds since the epoch, from the first page view)."""
+
+    answers: dict[str, str] = field(default_factory=dict)
+    done: set[int] = field(default_factory=set)
+    started: float | None = None
+
+    def to_payload(self) -> dict:
+        return {"answers": self.answers, "done": sorted(self.done), "started": self.started}
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> Progress:
+        return cls(
+            dict(payload.get("answers", {})), set(payload.get("done", [])), payload.get("started")
+        )
+
+
+def _check_campaign(campaign: Campaign, today: date) -> None:
+    if campaign.status == CampaignStatus.CLOSED or today > campaign.closes_on:
+        raise LinkProblem("closed", campaign)
+    if campaign.status == CampaignStatus.DRAFT or today < campaign.opens_on:
+        raise LinkProblem("not_open", campaign)
+
+
+def resolve_invitation(session: Session, token: str, *, today: date) -> RespondentLink:
+    """The personal link's campaign, unit and group.
+
+    Raises
+    ------
+    LinkProblem
+        unknown, used, expired, closed or not_open.
+    """
+    digest = token_hash(token)
+    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == digest))
+    if invitation is None:
+        raise LinkProblem("unknown")
+    campaign = invitation.campaign
+    if invitation.used:
+        raise LinkProblem("used", campaign)
+    _check_campaign(campaign, today)  # "the survey is closed" says more than "expired"
+    if invitation.expires_on < today:
+        raise LinkProblem("expired", campaign)
+    return RespondentLink(
+        Channel.INVITED,
+        campaign,
+        invitation.unit,
+        invitation.respondent_group,
+        campaign.instrument_version,
+        digest,
+    )
+
+
+def resolve_open_link(session: Session, code: str, *, today: date) -> RespondentLink:
+    """The open link's campaign and unit; citizens answer as the external group."""
+    link = session.scalar(select(OpenLink).where(OpenLink.code == code))
+    if link is None or not link.active:
+        raise LinkProblem("unknown")
+    campaign = link.campaign
+    _check_campaign(campaign, today)
+    if OPEN_LINK_GROUP not in campaign.instrument_version.instrument.groups:
+        raise LinkProblem("unknown")
+    return RespondentLink(
+        Channel.OPEN, campaign, link.unit, OPEN_LINK_GROUP, campaign.instrument_version
+    )
+
+
+def load_progress(session: Session, secret: str) -> Progress | None:
+    """The saved answers for this link secret, or None if nothing is saved."""
+    sealed = SealedKey(secret)
+    row = session.get(PartialAnswer, sealed.key_id)
+    if row is None:
+        return None
+    payload = sealed.open(row.payload)
+    return Progress.from_payload(payload) if payload is not None else None
+
+
+def save_progress(
+    session: Session,
+    link: RespondentLink,
+    secret: str,
+    progress: Progress,
+    *,
+    today: date,
+    keep_days: int,
+) -> None:
+    """Store the answers so far (upsert), dropping answers that no longer apply."""
+    progress.answers = prune_hidden(link.instrument, link.group, progress.answers)
+    sealed = SealedKey(secret)
+    blob = sealed.seal(progress.to_payload())
+    expires = today + timedelta(days=keep_days)
+    row = session.get(PartialAnswer, sealed.key_id)
+    if row is None:
+        session.add(PartialAnswer(key=sealed.key_id, payload=blob, expires_on=expires))
+    else:
+        row.payload, row.expires_on = blob, expires
+    session.commit()
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    stored: bool  # False: this link had already been answered
+    mixed: int = 0  # responses moved into the response table by this call
+
+
+def submit(
+    session: Session,
+    link: RespondentLink,
+    secret: str,
+    progress: Progress,
+    *,
+    today: date,
+    now: float | None = None,
+    batch: int = 10,
+    rng: random.Random | None = None,
+) -> SubmitOutcome:
+    """Store the response exactly once.
+
+    In one transaction: claim the link (mark the invitation used, or for an
+    open link delete its saved answers; only one concurrent request can
+    succeed), store the response in the mixing pool and drop the saved
+    answers. Then, in a separate transaction, mix the pool if it is full.
+
+    Raises
+    ------
+    InvalidResponse
+        When the answers do not satisfy the pinned instrument; nothing is
+        stored and the saved answers are kept.
+    """
+    instrument = link.instrument
+    answers = prune_hidden(instrument, link.group, progress.answers)
+    errors = validate_response(instrument, link.group, answers)
+    if errors:
+        raise InvalidResponse(errors)
+    now = time.time() if now is None else now
+    duration = None
+    if progress.started is not None:
+        duration = max(0, round(now - progress.started))
+
+    key_id = SealedKey(secret).key_id
+    if link.channel == Channel.INVITED:
+        claimed = session.execute(
+            update(Invitation)
+            .where(Invitation.token_hash == link.invitation_hash, Invitation.used.is_(False))
+            .values(used=True)
+        ).rowcount
+        session.execute(delete(PartialAnswer).where(PartialAnswer.key == key_id))
+    else:
+        claimed = session.execute(delete(PartialAnswer).where(PartialAnswer.key == key_id)).rowcount
+    if claimed != 1:
+        session.rollback()
+        return SubmitOutcome(stored=False)
+
+    session.add(
+        PendingResponse(
+            campaign_id=link.campaign.id,
+            unit_id=link.unit.id,
+            respondent_group=link.group,
+            instrument_version_id=link.version.id,
+            answers=answers,
+            cells=analysis.encode_answers(instrument, link.group, answers),
+            duration_s=duration,
+            channel=link.channel,
+            submitted_on=today,
+        )
+    )
+    session.commit()
+    mixed = mix_pending(session, link.campaign.id, minimum=batch, rng=rng)
+    return SubmitOutcome(stored=True, mixed=mixed)
+
+
+_MIXED_COLUMNS = (
+    "campaign_id",
+    "unit_id",
+    "respondent_group",
+    "instrument_version_id",
+    "answers",
+    "cells",
+    "duration_s",
+    "channel",
+    "submitted_on",
+)
+
+
+def mix_pending(
+    session: Session, campaign_id: int, *, minimum: int, rng: random.Random | None = None
+) -> int:
+    """Move a campaign's pending responses into the response table, in
+    random order and under new random ids, once at least ``minimum`` wait.
+
+    Returns the number moved (0 when fewer were waiting). ``minimum=1``
+    flushes whatever is there (used when a campaign closes).
+    """
+    rng = rng or random.SystemRandom()
+    pending = list(
+        session.scalars(
+            select(PendingResponse)
+            .where(PendingResponse.campaign_id == campaign_id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if len(pending) < minimum or not pending:
+        session.rollback()
+        return 0
+    rng.shuffle(pending)
+    for row in pending:
+        session.add(Response(id=random_id(), **{c: getattr(row, c) for c in _MIXED_COLUMNS}))
+        session.delete(row)
+    session.commit()
+    return len(pending)
+
+
+def pending_count(session: Session, campaign_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(PendingResponse)
+            .where(PendingResponse.campaign_id == campaign_id)
+        )
+        or 0
+    )
+
+
+def purge_expired_progress(session: Session, *, today: date) -> int:
+    """Delete unfinished answers whose keeping period has ended."""
+    removed = session.execute(
+        delete(PartialAnswer).where(PartialAnswer.expires_on < today)
+    ).rowcount
+    session.commit()
+    return removed

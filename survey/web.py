@@ -1,0 +1,124 @@
+"""Wiring of the web layer: extensions, blueprints, error pages, security
+headers and log redaction. Called once by :func:`survey.create_app`."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .extensions import babel, csrf, db, login_manager
+from .i18n import (
+    LANGUAGE_NAMES,
+    current_language,
+    group_name,
+    localized,
+    role_name,
+    select_locale,
+    status_name,
+)
+
+log = logging.getLogger(__name__)
+
+# Personal link tokens are secrets; they never reach a log line.
+_TOKEN_IN_PATH = re.compile(r"(/r/)[A-Za-z0-9_-]{8,}")
+
+
+class RedactTokens(logging.Filter):
+    """Masks personal-link tokens in log records (access logs included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def _redact(text: str) -> str:
+    return _TOKEN_IN_PATH.sub(r"\1<token>", text)
+
+
+_REDACT = RedactTokens()
+
+
+def init_app(app: Flask) -> None:
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Alembic narrates every plugin it loads at INFO; only its problems matter.
+    logging.getLogger("alembic").setLevel(
+        max(logging.WARNING, logging.getLevelName(app.config["LOG_LEVEL"]))
+    )
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", app.logger.name):
+        logging.getLogger(name).addFilter(_REDACT)  # idempotent: one shared instance
+
+    if app.config["PROXY_COUNT"]:
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+
+    from .admin import bp as admin_bp
+    from .respond import bp as respond_bp
+
+    app.register_blueprint(respond_bp)
+    app.register_blueprint(admin_bp, url_prefix="/staff")
+
+    app.jinja_env.globals.update(
+        localized=localized,
+        current_language=current_language,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        role_name=role_name,
+        status_name=status_name,
+        group_name=group_name,
+    )
+    app.after_request(_security_headers)
+    _register_error_pages(app)
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    # Tokens live in URLs: never send the URL to another site.
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    )
+    if response.mimetype == "text/html":
+        # A shared or borrowed phone must not show someone's answers from cache.
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors/csrf.html", reason=error.description), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        template = {404: "errors/404.html", 410: "errors/410.html"}.get(
+            error.code, "errors/http.html"
+        )
+        return render_template(template, error=error), error.code
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        # The request's transaction may be half done: undo it before anything
+        # else touches the session.
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_template("errors/500.html"), 500

@@ -1,0 +1,444 @@
+"""Answering from a personal or an open link: pages, saving, resuming,
+exactly-once submission, friendly errors."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date, timedelta
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from survey.models import (
+    Base,
+    CampaignStatus,
+    Invitation,
+    PartialAnswer,
+    PendingResponse,
+    Response,
+)
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+# The small instrument's internal pages: profile, alpha, beta, closing.
+PAGE_ANSWERS = {
+    1: {"INT_P1": "Y"},
+    2: {"INT_A1": "2", "INT_A2": "1", "INT_A3": "3"},
+    3: {"INT_B1": "4", "INT_B2": "9"},
+    4: {"INT_M": ["a", "b"], "INT_N": "25000", "INT_T": "Terima kasih"},
+}
+
+
+class Browser:
+    """A respondent's browser: follows the flow, carrying the CSRF token."""
+
+    def __init__(self, client, base: str):
+        self.client, self.base = client, base
+        self.token = None
+
+    def get(self, path: str = ""):
+        response = self.client.get(self.base + path)
+        found = CSRF.search(response.get_data(as_text=True))
+        if found:
+            self.token = found.group(1)
+        return response
+
+    def post(self, path: str, data: dict | None = None, *, csrf: bool = True):
+        data = dict(data or {})
+        if csrf:
+            data["csrf_token"] = self.token
+        return self.client.post(self.base + path, data=data)
+
+    def start(self):
+        self.get()
+        response = self.post("/mulai")
+        assert response.status_code == 303
+        return response
+
+    def answer(self, number: int, answers: dict, action: str = "next"):
+        self.get(f"/{number}")
+        return self.post(f"/{number}", {**answers, "action": action})
+
+    def answer_all(self):
+        self.start()
+        for number, answers in PAGE_ANSWERS.items():
+            last = number == len(PAGE_ANSWERS)
+            response = self.answer(number, answers, "submit" if last else "next")
+        return response
+
+
+@pytest.fixture
+def campaign(factory):
+    return factory.campaign()
+
+
+@pytest.fixture
+def personal(client, factory, campaign):
+    invitation, token = factory.invitation(campaign)
+    return Browser(client, f"/r/{token}"), invitation
+
+
+@pytest.fixture
+def open_browser(client, factory, campaign):
+    link = factory.open_link(campaign)
+    return Browser(client, f"/o/{link.code}")
+
+
+def _count(session, model) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def _snapshot(session) -> dict:
+    session.expire_all()
+    return {
+        table.name: sorted(map(repr, session.execute(select(table)).all()))
+        for table in Base.metadata.sorted_tables
+    }
+
+
+# -- the first page ----------------------------------------------------------
+
+
+def test_intro_says_in_indonesian_what_is_stored(personal):
+    browser, _ = personal
+    page = browser.get().get_data(as_text=True)
+    assert 'lang="id"' in page
+    assert "Jawaban Anda anonim" in page
+    assert "tidak pernah nama, nomor telepon, atau tautan ini" in page
+    assert "termasuk administrator" in page
+
+
+def test_intro_has_a_preview_card_for_whatsapp(personal, app):
+    browser, _ = personal
+    page = browser.get().get_data(as_text=True)
+    image = re.search(r'<meta property="og:image" content="([^"]+)"', page).group(1)
+    assert image.startswith("http://localhost/") and image.endswith("/static/img/og-card.png")
+    assert re.search(r'<meta property="og:title" content="SPI Uji · Kantor U01"', page)
+    assert 'property="og:description"' in page
+    png = app.static_folder + "/img/og-card.png"
+    with open(png, "rb") as handle:
+        header = handle.read(24)
+    width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and min(width, height) >= 300
+
+
+def test_preview_card_uses_the_official_address_when_configured(personal, app):
+    app.config["PUBLIC_BASE_URL"] = "https://spi.harapanjaya.go.id"
+    page = personal[0].get().get_data(as_text=True)
+    assert 'content="https://spi.harapanjaya.go.id/static/img/og-card.png"' in page
+
+
+@pytest.mark.parametrize(
+    ("setup", "status", "phrase"),
+    [
+        ("unknown", 404, "Tautan ini tidak dikenal"),
+        ("used", 410, "Tautan ini sudah digunakan"),
+        ("expired", 410, "Tautan ini sudah kedaluwarsa"),
+        ("closed", 410, "Survei ini sudah ditutup"),
+        ("ended", 410, "Survei ini sudah ditutup"),
+        ("draft", 403, "Survei ini belum dimulai"),
+    ],
+)
+def test_unusable_links_get_a_page_that_says_what_to_do(client, factory, setup, status, phrase):
+    status_of = {"closed": CampaignStatus.CLOSED, "draft": CampaignStatus.DRAFT}
+    campaign = factory.campaign(status=status_of.get(setup, CampaignStatus.OPEN))
+    if setup == "ended":
+        campaign.closes_on = date.today() - timedelta(days=1)
+        campaign.opens_on = date.today() - timedelta(days=30)
+        factory.session.commit()
+    _, token = factory.invitation(
+        campaign,
+        used=setup == "used",
+        expires_on=date.today() - timedelta(days=1) if setup == "expired" else None,
+    )
+    url = "/r/unknown-token-0123456789" if setup == "unknown" else f"/r/{token}"
+    response = client.get(url)
+    assert response.status_code == status
+    assert phrase in response.get_data(as_text=True)
+
+
+def test_unknown_open_link_is_404(client, campaign):
+    response = client.get("/o/nosuchcode")
+    assert response.status_code == 404
+    assert "Tautan ini tidak dikenal" in response.get_data(as_text=True)
+
+
+# -- no side effect on GET ---------------------------------------------------
+
+
+def test_get_on_every_respondent_page_changes_no_row(client, factory, session, campaign):
+    _, token = factory.invitation(campaign)
+    link = factory.open_link(campaign)
+    _, used_token = factory.invitation(campaign, used=True)
+    started = Browser(client, f"/r/{token}")
+    started.start()
+    started.answer(1, PAGE_ANSWERS[1])
+    before = _snapshot(session)
+    urls = [
+        "/",
+        f"/r/{token}",
+        f"/r/{token}/1",
+        f"/r/{token}/2",
+        f"/r/{token}/3",
+        f"/r/{token}/99",
+        f"/o/{link.code}",
+        f"/o/{link.code}/1",
+        f"/r/{used_token}",
+        "/r/not-a-token-at-all",
+        "/selesai",
+        "/lang/en?next=/",
+        "/healthz",
+    ]
+    statuses = {}
+    for _repeat in range(2):  # a preview fetcher and a double tap
+        for url in urls:
+            fresh = client.application.test_client()
+            statuses[url] = fresh.get(url).status_code
+            client.get(url)
+    assert _snapshot(session) == before
+    assert statuses[f"/r/{token}/1"] == 200 and statuses[f"/r/{used_token}"] == 410
+
+
+# -- saving and resuming -----------------------------------------------------
+
+
+def test_each_page_is_saved_and_resume_continues_at_first_unanswered_page(personal, session):
+    browser, _ = personal
+    browser.start()
+    assert browser.answer(1, PAGE_ANSWERS[1]).headers["Location"].endswith("/2")
+    assert browser.answer(2, PAGE_ANSWERS[2]).headers["Location"].endswith("/3")
+    # The phone rings; later the link is opened again in a fresh browser.
+    later = Browser(personal[0].client.application.test_client(), browser.base)
+    page = later.get().get_data(as_text=True)
+    assert "Lanjutkan dari halaman terakhir" in page
+    assert f'href="{browser.base}/3"' in page
+    assert 'value="3" checked' in later.get("/2").get_data(as_text=True)
+    assert _count(session, PartialAnswer) == 1
+
+
+def test_saved_answers_are_encrypted_and_not_keyed_by_the_invitation(personal, session):
+    browser, invitation = personal
+    browser.start()
+    browser.answer(4 - 3, {"INT_P1": "Y"})
+    row = session.scalars(select(PartialAnswer)).one()
+    assert row.key != invitation.token_hash
+    assert b"INT_P1" not in row.payload
+
+
+def test_skipping_ahead_by_address_returns_to_the_first_open_page(personal):
+    browser, _ = personal
+    browser.start()
+    response = browser.get("/3")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/1")
+
+
+def test_going_back_keeps_answers_without_requiring_them(personal):
+    browser, _ = personal
+    browser.start()
+    browser.answer(1, PAGE_ANSWERS[1])
+    response = browser.answer(2, {"INT_A3": "4"}, action="back")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/1")
+    assert 'value="4" checked' in browser.get("/2").get_data(as_text=True)
+
+
+def test_required_question_left_blank_is_shown_beside_it_in_indonesian(personal):
+    browser, _ = personal
+    browser.start()
+    browser.answer(1, PAGE_ANSWERS[1])
+    response = browser.answer(2, {"INT_A3": "3"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    block = page[page.index('id="q-INT_A1"') : page.index('id="q-INT_A3"')]
+    assert "Mohon jawab pertanyaan ini." in block
+    assert 'value="3" checked' in page[page.index('id="q-INT_A3"') :]
+
+
+def test_validation_messages_follow_the_chosen_language(personal, client):
+    browser, _ = personal
+    client.get("/lang/en?next=/")
+    browser.start()
+    browser.answer(1, PAGE_ANSWERS[1])
+    page = browser.answer(2, {}).get_data(as_text=True)
+    assert "Please answer this question." in page and 'lang="en"' in page
+
+
+def test_language_choice_is_remembered_across_pages(personal, client):
+    browser, _ = personal
+    response = client.get(f"/lang/en?next={browser.base}")
+    assert response.status_code == 303 and response.headers["Location"] == browser.base
+    assert "Your answers are anonymous" in browser.get().get_data(as_text=True)
+    browser.start()
+    assert "Page 1 of 4" in browser.get("/1").get_data(as_text=True)
+    client.get("/lang/id?next=/")
+    assert "Halaman 1 dari 4" in browser.get("/1").get_data(as_text=True)
+
+
+def test_language_switch_never_redirects_to_another_site(client):
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = client.get("/lang/en", query_string={"next": target})
+        assert response.headers["Location"] == "/"
+
+
+# -- submission --------------------------------------------------------------
+
+
+def test_submission_stores_one_response_marks_invitation_used_and_drops_saved_answers(
+    personal, session, app
+):
+    app.config["ANONYMITY_BATCH"] = 1
+    browser, invitation = personal
+    response = browser.answer_all()
+    assert response.status_code == 303 and response.headers["Location"].endswith("/selesai")
+    stored = session.scalars(select(Response)).one()
+    assert stored.answers == {
+        "INT_P1": "Y",
+        "INT_A1": "2",
+        "INT_A2": "1",
+        "INT_A3": "3",
+        "INT_B1": "4",
+        "INT_B2": "9",
+        "INT_M": "a;b",
+        "INT_N": "25000",
+        "INT_T": "Terima kasih",
+    }
+    assert stored.channel == "invited" and stored.submitted_on == date.today()
+    assert stored.respondent_group == "internal"
+    session.refresh(invitation)
+    assert invitation.used is True
+    assert _count(session, PartialAnswer) == 0 and _count(session, PendingResponse) == 0
+    assert "Terima kasih, jawaban Anda sudah kami terima" in browser.client.get(
+        "/selesai"
+    ).get_data(as_text=True)
+
+
+def test_submitting_twice_keeps_one_response_and_shows_already_answered(personal, session):
+    browser, _ = personal
+    browser.answer_all()
+    again = browser.post("/4", {"INT_T": "lagi", "action": "submit"})
+    assert again.status_code == 410
+    assert "Tautan ini sudah digunakan" in again.get_data(as_text=True)
+    assert _count(session, Response) + _count(session, PendingResponse) == 1
+
+
+def test_duration_runs_from_first_page_view_to_submit(personal, session, app):
+    app.config["ANONYMITY_BATCH"] = 1
+    browser, _ = personal
+    browser.get()
+    viewed = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="first-view").dumps(
+        time.time() - 600
+    )
+    browser.post("/mulai", {"started": viewed})
+    for number, answers in PAGE_ANSWERS.items():
+        browser.answer(number, answers, "submit" if number == 4 else "next")
+    assert 595 <= session.scalars(select(Response)).one().duration_s <= 660
+
+
+def test_forged_first_view_time_is_ignored(personal, session, app):
+    app.config["ANONYMITY_BATCH"] = 1
+    browser, _ = personal
+    browser.get()
+    browser.post("/mulai", {"started": "1000000000.0"})
+    for number, answers in PAGE_ANSWERS.items():
+        browser.answer(number, answers, "submit" if number == 4 else "next")
+    assert session.scalars(select(Response)).one().duration_s < 60
+
+
+# -- bad requests ------------------------------------------------------------
+
+
+def test_post_without_csrf_token_is_400_and_keeps_saved_answers(personal, session):
+    browser, _ = personal
+    browser.start()
+    browser.answer(1, PAGE_ANSWERS[1])
+    response = browser.post("/2", {"INT_A1": "1", "action": "next"}, csrf=False)
+    assert response.status_code == 400
+    assert "Silakan muat ulang halaman" in response.get_data(as_text=True)
+    assert 'value="Y" checked' in browser.get("/1").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("page", "data"),
+    [
+        (2, {"INT_A1": "7", "action": "next"}),  # unknown option code
+        (3, {"INT_B1": "1", "action": "next"}),  # hidden question (INT_P1 = N)
+        (2, {"INT_A1": "1", "INT_B2": "1", "action": "next"}),  # question of another page
+        (2, {"INT_A1": "1", "action": "submit"}),  # submit before the last page
+        (2, {"INT_A1": "1", "action": "delete"}),  # unknown action
+        (7, {"INT_A1": "1", "action": "next"}),  # tampered page number
+        (3, {"INT_B2": "1", "action": "next"}),  # page not reached yet
+    ],
+)
+def test_tampered_posts_are_400_and_change_nothing(personal, session, page, data):
+    browser, _ = personal
+    browser.start()
+    browser.answer(1, {"INT_P1": "N"})
+    if page == 3 and "INT_B1" in data:
+        browser.answer(2, {"INT_A1": "3"})
+    before = _snapshot(session)
+    response = browser.post(f"/{page}", data)
+    assert response.status_code == 400
+    assert "Permintaan ini tidak dapat diproses" in response.get_data(as_text=True)
+    assert _snapshot(session) == before
+
+
+def test_page_number_zero_or_text_is_not_a_page(personal):
+    browser, _ = personal
+    browser.start()
+    assert browser.post("/0", {"action": "next"}).status_code == 400
+    assert browser.client.get(browser.base + "/abc").status_code == 404
+
+
+# -- open links --------------------------------------------------------------
+
+
+def test_open_link_answers_as_external_group_with_a_signed_cookie(open_browser, session, app):
+    app.config["ANONYMITY_BATCH"] = 1
+    open_browser.start()
+    assert open_browser.answer(1, {"EXT_A1": "4"}).headers["Location"].endswith("/2")
+    response = open_browser.answer(2, {"EXT_B1": "3"}, "submit")
+    assert response.headers["Location"].endswith("/selesai")
+    stored = session.scalars(select(Response)).one()
+    assert (stored.respondent_group, stored.channel) == ("external", "open")
+    assert stored.answers == {"EXT_A1": "4", "EXT_B1": "3"}
+
+
+def test_open_link_resumes_in_the_same_browser_only(open_browser, client):
+    open_browser.start()
+    open_browser.answer(1, {"EXT_A1": "4"})
+    assert "Lanjutkan dari halaman terakhir" in open_browser.get().get_data(as_text=True)
+    other = client.application.test_client()
+    assert "Lanjutkan" not in other.get(open_browser.base).get_data(as_text=True)
+
+
+def test_open_link_double_tap_on_send_stores_one_response(open_browser, session):
+    open_browser.start()
+    open_browser.answer(1, {"EXT_A1": "4"})
+    open_browser.get("/2")
+    cookie = open_browser.client.get_cookie("session")
+    first = open_browser.post("/2", {"EXT_B1": "3", "action": "submit"})
+    # The second tap carries the cookie from before the first answer arrived.
+    open_browser.client.set_cookie("session", cookie.value)
+    second = open_browser.post("/2", {"EXT_B1": "3", "action": "submit"})
+    assert first.status_code == 303 and second.status_code == 410
+    assert _count(session, Response) + _count(session, PendingResponse) == 1
+
+
+def test_open_link_can_be_answered_again_after_a_submission(open_browser, session):
+    for _ in range(2):
+        open_browser.start()
+        open_browser.answer(1, {"EXT_A1": "2"})
+        open_browser.answer(2, {"EXT_B1": "2"}, "submit")
+    assert _count(session, Response) + _count(session, PendingResponse) == 2
+
+
+def test_invitation_rows_are_not_touched_by_open_links(open_browser, session, factory, campaign):
+    invitation, _ = factory.invitation(campaign)
+    open_browser.start()
+    open_browser.answer(1, {"EXT_A1": "2"})
+    open_browser.answer(2, {"EXT_B1": "2"}, "submit")
+    session.refresh(invitation)
+    assert invitation.used is False
+    assert _count(session, Invitation) == 1
