@@ -176,7 +176,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             f"INSTANCE_PATH={str(instance)!r}: cannot create folder ({exc.strerror})"
         ) from None
     values.setdefault("DATABASE_URL", f"sqlite:///{instance / 'survey.db'}")
-    values.setdefault("SECRET_KEY", _instance_secret(instance / "secret_key"))
+    if "SECRET_KEY" not in values:
+        values["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     values["PUBLIC_BASE_URL"] = values["PUBLIC_BASE_URL"].rstrip("/")
     return values
 

@@ -9,16 +9,18 @@ every test starts from empty tables.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from survey import create_app
-from survey.database import downgrade, make_engine, upgrade
+from survey.database import downgrade, make_engine, normalise_url, upgrade
 from survey.extensions import db
 from survey.models import (
     Base,
@@ -168,11 +170,23 @@ class Factory:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """SQLite in a temporary folder, or a schema of its own on the
+    PostgreSQL server of TEST_DATABASE_URL, so that several runs (CI, a
+    developer, a helper) can share one database without meeting."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    schema = f"test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(normalise_url(base)).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -183,11 +197,6 @@ def is_postgres(database_url) -> bool:
 @pytest.fixture(scope="session")
 def _schema(database_url) -> Iterator[None]:
     engine = make_engine(database_url)
-    if engine.dialect.name == "postgresql":
-        # A previous run may have stopped half way: start from nothing.
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
     upgrade(engine)
     engine.dispose()
     yield

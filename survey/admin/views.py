@@ -44,7 +44,7 @@ def login():
             login_user(user)
             return redirect(url_for("admin.overview"), code=303)
         flash(_("Email or password is not correct."), "error")
-    return render_template("admin/login.html", form=form), 200 if not form.errors else 400
+    return render_template("admin/login.html", form=form)
 
 
 @bp.post("/logout")

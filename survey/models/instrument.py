@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint, event, func, inspect, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 import analysis
 
 from .base import Base, utcnow
+from .response import PendingResponse, Response
+
+#: Columns that define what a response's cells mean.
+_DEFINING = ("instrument_key", "version", "content", "format", "checksum")
+
+
+class ImmutableInstrumentVersion(Exception):
+    """An instrument version with responses cannot change: its responses are
+    encoded against its question order and options."""
 
 
 class InstrumentVersion(Base):
@@ -47,3 +56,17 @@ def _parse(checksum: str, content: str, fmt: str) -> analysis.Instrument:
     # Keyed by checksum: a version's text never changes, and parsing a large
     # YAML file on every request would dominate page time.
     return analysis.parse_instrument(content, source=f"instrument {checksum[:12]}", format=fmt)
+
+
+@event.listens_for(InstrumentVersion, "before_update")
+def _refuse_change_once_answered(_mapper, connection, target: InstrumentVersion) -> None:
+    state = inspect(target)
+    if not any(state.attrs[name].history.has_changes() for name in _DEFINING):
+        return
+    for model in (Response, PendingResponse):
+        used = connection.scalar(select(func.count()).select_from(model)
+                                 .where(model.instrument_version_id == target.id))
+        if used:
+            raise ImmutableInstrumentVersion(
+                f"instrument version {target.id} ({target.label}) has responses and cannot "
+                f"change; register the new text as a new version")

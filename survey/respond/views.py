@@ -226,45 +226,29 @@ def page(kind: str, code: str, number: int):
     own = {q.id for q in current.questions}
     progress.answers = {k: v for k, v in progress.answers.items() if k not in own}
     progress.answers.update(result.answers)
-    if action != "back":
-        progress.done.add(number)
-    responding.save_progress(
-        db.session,
-        link,
-        respondent.secret,
-        progress,
-        today=_today(),
-        keep_days=current_app.config["PARTIAL_ANSWER_DAYS"],
-    )
-    if action == "back":
-        return redirect(respondent.url("page", number=max(1, number - 1)), code=303)
-    if action == "next":
-        return redirect(respondent.url("page", number=number + 1), code=303)
+    keep_days = current_app.config["PARTIAL_ANSWER_DAYS"]
+    if action != "submit":
+        if action == "next":
+            progress.done.add(number)
+        if not responding.save_progress(db.session, link, respondent.secret, progress,
+                                        today=_today(), keep_days=keep_days):
+            return render_template("respond/already.html", link=link), 410
+        target = number + 1 if action == "next" else max(1, number - 1)
+        return redirect(respondent.url("page", number=target), code=303)
 
+    progress.done.add(number)
     try:
-        outcome = responding.submit(
-            db.session,
-            link,
-            respondent.secret,
-            progress,
-            today=_today(),
-            batch=current_app.config["ANONYMITY_BATCH"],
-        )
+        outcome = responding.submit(db.session, link, respondent.secret, progress,
+                                    today=_today(), batch=current_app.config["ANONYMITY_BATCH"])
     except responding.InvalidResponse as invalid:
-        # Answers saved earlier no longer pass (e.g. the page was tampered
-        # with): send the person to the first page that needs attention.
-        first_bad = next(
-            p.number for p in pages if any(q.id in invalid.errors for q in p.questions)
-        )
+        # Answers saved earlier no longer pass (the instrument's rules caught
+        # something the pages did not): reopen the first page needing attention.
+        first_bad = next((p.number for p in pages
+                          if any(q.id in invalid.errors for q in p.questions)), 1)
         progress.done = {n for n in progress.done if n < first_bad}
-        responding.save_progress(
-            db.session,
-            link,
-            respondent.secret,
-            progress,
-            today=_today(),
-            keep_days=current_app.config["PARTIAL_ANSWER_DAYS"],
-        )
+        if not responding.save_progress(db.session, link, respondent.secret, progress,
+                                        today=_today(), keep_days=keep_days):
+            return render_template("respond/already.html", link=link), 410
         return redirect(respondent.url("page", number=first_bad), code=303)
     if not outcome.stored:
         return render_template("respond/already.html", link=link), 410

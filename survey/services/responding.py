@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import analysis
@@ -81,20 +82,21 @@ class RespondentLink:
 @dataclass
 class Progress:
     """Answers saved so far, the pages completed, and when answering began
-    (seconds since the epoch, from the first page view)."""
+    (seconds since the epoch, from the first page view). ``stored`` tells
+    whether this progress was read from (or written to) the database."""
 
     answers: dict[str, str] = field(default_factory=dict)
     done: set[int] = field(default_factory=set)
     started: float | None = None
+    stored: bool = False
 
     def to_payload(self) -> dict:
         return {"answers": self.answers, "done": sorted(self.done), "started": self.started}
 
     @classmethod
     def from_payload(cls, payload: dict) -> Progress:
-        return cls(
-            dict(payload.get("answers", {})), set(payload.get("done", [])), payload.get("started")
-        )
+        return cls(dict(payload.get("answers", {})), set(payload.get("done", [])),
+                   payload.get("started"), stored=True)
 
 
 def _check_campaign(campaign: Campaign, today: date) -> None:
@@ -156,26 +158,35 @@ def load_progress(session: Session, secret: str) -> Progress | None:
     return Progress.from_payload(payload) if payload is not None else None
 
 
-def save_progress(
-    session: Session,
-    link: RespondentLink,
-    secret: str,
-    progress: Progress,
-    *,
-    today: date,
-    keep_days: int,
-) -> None:
-    """Store the answers so far (upsert), dropping answers that no longer apply."""
+def save_progress(session: Session, link: RespondentLink, secret: str, progress: Progress, *,
+                  today: date, keep_days: int) -> bool:
+    """Store the answers so far, dropping answers that no longer apply.
+
+    Returns False when saved answers that existed a moment ago are gone: the
+    same link was just submitted from another tap or tab. Nothing is written
+    then, so a submitted response can never be followed by stale answers.
+    """
     progress.answers = prune_hidden(link.instrument, link.group, progress.answers)
     sealed = SealedKey(secret)
-    blob = sealed.seal(progress.to_payload())
-    expires = today + timedelta(days=keep_days)
-    row = session.get(PartialAnswer, sealed.key_id)
-    if row is None:
-        session.add(PartialAnswer(key=sealed.key_id, payload=blob, expires_on=expires))
+    values = {"payload": sealed.seal(progress.to_payload()),
+              "expires_on": today + timedelta(days=keep_days)}
+    if progress.stored:
+        updated = session.execute(update(PartialAnswer)
+                                  .where(PartialAnswer.key == sealed.key_id)
+                                  .values(**values)).rowcount
+        if updated != 1:
+            session.rollback()
+            return False
     else:
-        row.payload, row.expires_on = blob, expires
+        try:
+            session.execute(insert(PartialAnswer).values(key=sealed.key_id, **values))
+        except IntegrityError:
+            # Start was tapped twice at once; the first one's row stands.
+            session.rollback()
+            return True
     session.commit()
+    progress.stored = True
+    return True
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,167 @@
+"""Nothing joins a response to the invitation that allowed it: no column,
+key, identifier order, timestamp, transaction or storage position."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import Date, DateTime, func, inspect, select, text
+
+from survey.models import Invitation, PartialAnswer, PendingResponse, Response
+from survey.services import responding
+from survey.services.responding import Progress
+from survey.web import RedactTokens
+
+RESPONSE_TABLES = ("response", "pending_response")
+
+
+def _submit(session, token, *, label: str, batch: int, rng=None):
+    link = responding.resolve_invitation(session, token, today=date.today())
+    progress = Progress({"INT_A1": "3", "INT_T": label}, {1, 2, 3, 4}, started=None)
+    responding.save_progress(session, link, token, progress, today=date.today(), keep_days=30)
+    return responding.submit(session, link, token, progress, today=date.today(), batch=batch,
+                             rng=rng)
+
+
+def _labels(session, sql: str) -> list[str]:
+    """The comment labels of stored responses, in the order ``sql`` returns them."""
+    rows = session.execute(text(sql)).scalars()
+    return [(json.loads(a) if isinstance(a, str) else a)["INT_T"] for a in rows]
+
+
+@pytest.fixture
+def submitted(factory, session):
+    """Twelve invitations answered one after another, stored in one batch.
+    Each response carries its submission rank in its comment."""
+    campaign = factory.campaign()
+    tokens = [factory.invitation(campaign)[1] for _ in range(12)]
+    for rank, token in enumerate(tokens):
+        _submit(session, token, label=f"r{rank:02d}", batch=12)
+    return campaign
+
+
+def test_no_foreign_key_links_responses_and_invitations(session):
+    schema = inspect(session.get_bind())
+    for table in RESPONSE_TABLES:
+        targets = {fk["referred_table"] for fk in schema.get_foreign_keys(table)}
+        assert targets == {"campaign", "unit", "instrument_version"}
+    assert {fk["referred_table"] for fk in schema.get_foreign_keys("invitation")} == {
+        "campaign", "unit"}
+    for table in schema.get_table_names():
+        for fk in schema.get_foreign_keys(table):
+            assert {table, fk["referred_table"]} not in ({"invitation", "response"},
+                                                        {"invitation", "pending_response"})
+
+
+def test_responses_share_only_coarse_columns_with_invitations(session):
+    schema = inspect(session.get_bind())
+    invitation = {c["name"] for c in schema.get_columns("invitation")}
+    for table in RESPONSE_TABLES:
+        shared = invitation & {c["name"] for c in schema.get_columns(table)}
+        # Many responses and many invitations share each of these values.
+        assert shared == {"id", "campaign_id", "unit_id", "respondent_group"}
+    # "id" is shared by name only: an integer on one side, a random text on the other.
+    id_types = {t: next(c["type"] for c in schema.get_columns(t) if c["name"] == "id")
+                for t in ("invitation", "response")}
+    assert id_types["response"].python_type is str and id_types["invitation"].python_type is int
+
+
+def test_no_time_of_day_is_kept_for_responses_or_invitation_use(session):
+    schema = inspect(session.get_bind())
+    for table in (*RESPONSE_TABLES, "invitation", "partial_answer"):
+        for column in schema.get_columns(table):
+            assert not isinstance(column["type"], DateTime), (table, column["name"])
+    assert isinstance(Response.__table__.c.submitted_on.type, Date)
+    assert "used" in {c["name"] for c in schema.get_columns("invitation")}
+
+
+def test_response_ids_are_random_and_new_after_mixing(factory, session):
+    campaign = factory.campaign()
+    _, token = factory.invitation(campaign)
+    _submit(session, token, label="x", batch=5)
+    pending_id = session.scalar(select(PendingResponse.id))
+    responding.mix_pending(session, campaign.id, minimum=1)
+    stored_id = session.scalar(select(Response.id))
+    assert re.fullmatch(r"[0-9a-f]{32}", stored_id) and stored_id != pending_id
+
+
+def test_responses_wait_in_the_pool_until_a_batch_is_full(factory, session):
+    campaign = factory.campaign()
+    tokens = [factory.invitation(campaign)[1] for _ in range(3)]
+    counts = []
+    for token in tokens:
+        _submit(session, token, label="x", batch=3)
+        counts.append((session.scalar(select(func.count()).select_from(PendingResponse)),
+                       session.scalar(select(func.count()).select_from(Response))))
+    assert counts == [(1, 0), (2, 0), (0, 3)]
+
+
+def test_stored_order_does_not_follow_submission_order(submitted, session):
+    # The table's own order, as a dump or a SELECT without ORDER BY shows it.
+    natural = _labels(session, "SELECT answers FROM response")
+    assert sorted(natural) == [f"r{i:02d}" for i in range(12)]
+    # 12 responses in submission order by chance: 1 in 479 million.
+    assert natural != sorted(natural) and natural != sorted(natural, reverse=True)
+    by_id = [a["INT_T"] for a in session.scalars(select(Response.answers).order_by(Response.id))]
+    assert by_id != sorted(by_id)
+
+
+def test_batch_order_is_the_shuffle_not_the_arrival(factory, session):
+    campaign = factory.campaign()
+    tokens = [factory.invitation(campaign)[1] for _ in range(6)]
+    shuffle = random.Random(7)
+    expected = [f"r{i}" for i in range(6)]
+    random.Random(7).shuffle(expected)
+    for rank, token in enumerate(tokens):
+        _submit(session, token, label=f"r{rank}", batch=6, rng=shuffle)
+    if session.get_bind().dialect.name == "postgresql":
+        assert _labels(session, "SELECT answers FROM response ORDER BY ctid") == expected
+    else:  # SQLite stores WITHOUT ROWID tables in primary key order: random ids
+        stored = _labels(session, "SELECT answers FROM response")
+        ids = {a["INT_T"]: i for i, a in session.execute(select(Response.id, Response.answers))}
+        assert stored == sorted(stored, key=ids.__getitem__)
+
+
+def test_postgres_stored_responses_share_no_transaction_with_invitations(submitted, session):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("transaction ids (xmin) exist on PostgreSQL only")
+    response_xmins = set(session.execute(text("SELECT xmin::text FROM response")).scalars())
+    invitation_xmins = set(session.execute(
+        text("SELECT xmin::text FROM invitation WHERE used")).scalars())
+    assert len(response_xmins) == 1          # the whole batch in one mixing transaction
+    assert not response_xmins & invitation_xmins
+
+
+def test_unfinished_answers_cannot_be_tied_to_an_invitation(factory, session):
+    campaign = factory.campaign()
+    invitation, token = factory.invitation(campaign)
+    link = responding.resolve_invitation(session, token, today=date.today())
+    responding.save_progress(session, link, token, Progress({"INT_A1": "1"}, {1}, 1.0e9),
+                             today=date.today(), keep_days=30)
+    row = session.scalars(select(PartialAnswer)).one()
+    hashes = set(session.scalars(select(Invitation.token_hash)))
+    assert row.key not in hashes and invitation.token_hash not in row.key
+    assert b"INT_A1" not in row.payload and b"1000000000" not in row.payload
+    assert responding.load_progress(session, token).answers == {"INT_A1": "1"}
+    assert responding.load_progress(session, token + "x") is None
+
+
+def test_responses_hold_answers_only(submitted, session):
+    for answers in session.scalars(select(Response.answers)):
+        assert set(answers) <= {"INT_A1", "INT_T"}
+
+
+def test_tokens_never_reach_the_logs(caplog):
+    logger = logging.getLogger("werkzeug")
+    token = "uPVd6jS_ic60-eFpVPcguVsm7dkDqJp8"
+    record = logger.makeRecord("werkzeug", logging.INFO, __file__, 1,
+                               '%s - - "%s" %s', ("127.0.0.1", f"GET /r/{token}/2 HTTP/1.1",
+                                                  "200"), None)
+    RedactTokens().filter(record)
+    assert token not in record.getMessage()
+    assert "/r/<token>/2" in record.getMessage()
