@@ -50,6 +50,7 @@ groups:
   internal: {weight: 0.6, min_n: 2}
   external: {weight: 0.4, min_n: 2}
 dimensions: [alpha, beta]
+quality: {min_scored_answers: 2, straightline_min_items: 4}
 questions:
   - {id: INT_P1, group: internal, type: choice, text: {id: Pernah pengadaan?, en: Procurement?},
      options: [{code: Y, score: null, label: {id: Ya, en: "Yes"}}, {code: N, score: null, label: {id: Tidak, en: "No"}}]}
