@@ -4,6 +4,9 @@ Imports NumPy, SciPy and PyYAML only; never flask, sqlalchemy or plotly, so
 that a statistician can score an export without the web application.
 """
 
+from ._cli import main
+from ._compare import CHANGE_STATUSES, Comparison, UnitChange, compare_results
+from ._csv import InputError, read_corrections, read_populations, read_responses
 from ._instrument import (
     QUESTION_TYPES,
     Band,
@@ -18,6 +21,19 @@ from ._instrument import (
     load_instrument,
     parse_instrument,
 )
+from ._planning import margin_of_error, required_sample_size
+from ._results import (
+    STATUSES,
+    DimensionScore,
+    Exclusions,
+    GroupScore,
+    Reliability,
+    ScoreResult,
+    UnitDimensionScore,
+    UnitScore,
+)
+from ._score import score, screen_responses
+from ._screening import EXCLUSION_RULES, Screening
 from ._table import (
     CELL_DTYPE,
     GroupResponses,
@@ -29,21 +45,44 @@ from ._table import (
 
 __all__ = [
     "CELL_DTYPE",
+    "CHANGE_STATUSES",
+    "EXCLUSION_RULES",
     "QUESTION_TYPES",
+    "STATUSES",
     "Band",
+    "Comparison",
+    "DimensionScore",
+    "Exclusions",
     "Group",
     "GroupResponses",
+    "GroupScore",
+    "InputError",
     "Instrument",
     "InstrumentError",
     "Option",
     "Problem",
     "Quality",
     "Question",
+    "Reliability",
     "ResponseTable",
+    "ScoreResult",
+    "Screening",
     "ShowIf",
+    "UnitChange",
+    "UnitDimensionScore",
+    "UnitScore",
     "cells_from_bytes",
+    "compare_results",
     "encode_answers",
     "encode_cell",
     "load_instrument",
+    "main",
+    "margin_of_error",
     "parse_instrument",
+    "read_corrections",
+    "read_populations",
+    "read_responses",
+    "required_sample_size",
+    "score",
+    "screen_responses",
 ]
