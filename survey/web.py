@@ -3,8 +3,11 @@ headers and log redaction. Called once by :func:`survey.create_app`."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import re
+from functools import lru_cache
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -82,6 +85,27 @@ def init_app(app: Flask) -> None:
     )
     app.after_request(_security_headers)
     _register_error_pages(app)
+    # Respondents are on slow prepaid connections: static files are cached for
+    # a year, and each URL carries the file's digest so a new version is fetched.
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 86400
+
+    @app.url_defaults
+    def _static_version(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            values["v"] = _asset_digest(os.path.join(app.static_folder, values["filename"]))
+
+
+@lru_cache(maxsize=256)
+def _digest_of(path: str, _mtime_ns: int) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:10]
+
+
+def _asset_digest(path: str) -> str:
+    try:
+        return _digest_of(path, os.stat(path).st_mtime_ns)
+    except OSError:
+        return "missing"
 
 
 def _security_headers(response):

@@ -106,12 +106,22 @@ def prune_hidden(instrument: Instrument, group: str, answers: Mapping[str, str])
     return kept
 
 
-def first_open_page(pages: tuple[Page, ...], done: set[int]) -> int:
-    """Where a returning respondent continues: the first page not yet saved."""
-    for page in pages:
+def applicable_pages(pages: tuple[Page, ...], answers: Mapping[str, str]) -> tuple[Page, ...]:
+    """The pages that have at least one question to show, given the answers
+    so far. A page whose every question an earlier answer hides is skipped:
+    a citizen who used no service never sees an empty service page."""
+    return tuple(p for p in pages if any(is_shown(q, answers) for q in p.questions))
+
+
+def first_open_page(pages: tuple[Page, ...], done: set[int],
+                    answers: Mapping[str, str] | None = None) -> int:
+    """Where a returning respondent continues: the first applicable page not
+    yet saved, else the last applicable page (where the answers are sent)."""
+    visible = applicable_pages(pages, answers or {})
+    for page in visible:
         if page.number not in done:
             return page.number
-    return pages[-1].number if pages else 1
+    return visible[-1].number if visible else 1
 
 
 def read_page(

@@ -24,7 +24,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from survey.extensions import db
-from survey.forms.questionnaire import Tampered, first_open_page, is_shown, read_page
+from survey.forms.questionnaire import (
+    Tampered,
+    applicable_pages,
+    first_open_page,
+    is_shown,
+    read_page,
+)
 from survey.i18n import COOKIE, LANGUAGES
 from survey.models import Campaign, CampaignStatus, OpenLink, Unit
 from survey.services import responding
@@ -81,6 +87,10 @@ def _resolve(kind: str, code: str) -> _Respondent:
 
 @bp.errorhandler(LinkProblem)
 def link_problem(problem: LinkProblem):
+    if problem.reason == "used" and request.method == "POST":
+        # A second tap on "send" (or a retry) after the first one went
+        # through: reassure, do not alarm with "was it you?".
+        return render_template("respond/already.html"), 410
     return render_template("respond/link_problem.html", problem=problem), problem.status
 
 
@@ -139,7 +149,8 @@ def intro(kind: str, code: str):
     progress = (
         responding.load_progress(db.session, respondent.secret) if respondent.secret else None
     )
-    resume_at = first_open_page(respondent.link.pages, progress.done) if progress else None
+    resume_at = (first_open_page(respondent.link.pages, progress.done, progress.answers)
+                 if progress else None)
     started = _started_serializer().dumps(time.time())
     questions = sum(len(p.questions) for p in respondent.link.pages)
     minutes = max(3, round(questions * SECONDS_PER_QUESTION / 60))
@@ -178,7 +189,7 @@ def start(kind: str, code: str):
             today=_today(),
             keep_days=current_app.config["PARTIAL_ANSWER_DAYS"],
         )
-    page = first_open_page(respondent.link.pages, progress.done)
+    page = first_open_page(respondent.link.pages, progress.done, progress.answers)
     return redirect(respondent.url("page", number=page), code=303)
 
 
@@ -196,10 +207,12 @@ def page(kind: str, code: str, number: int):
             return render_template("respond/already.html", link=link), 410
         return redirect(respondent.url("intro"), code=303)
     pages = link.pages
-    reachable = first_open_page(pages, progress.done)
-    if not 1 <= number <= len(pages) or (number > reachable and number not in progress.done):
-        if request.method == "POST":
-            abort(400, description="page")
+    visible = applicable_pages(pages, progress.answers)
+    reachable = first_open_page(pages, progress.done, progress.answers)
+    numbers = [p.number for p in visible]
+    if number not in numbers or (number > reachable and number not in progress.done):
+        if request.method == "POST" or not 1 <= number <= len(pages):
+            abort(400 if request.method == "POST" else 404, description="page")
         return redirect(respondent.url("page", number=reachable), code=303)
     current = pages[number - 1]
 
@@ -207,8 +220,7 @@ def page(kind: str, code: str, number: int):
         return _render_page(respondent, current, progress, errors={})
 
     action = request.form.get("action", "next")
-    last = number == len(pages)
-    if action not in ACTIONS or (action == "submit" and not last) or (action == "next" and last):
+    if action not in ACTIONS:
         abort(400, description="action")
     try:
         result = read_page(
@@ -226,6 +238,12 @@ def page(kind: str, code: str, number: int):
     own = {q.id for q in current.questions}
     progress.answers = {k: v for k, v in progress.answers.items() if k not in own}
     progress.answers.update(result.answers)
+    # This page's answers may show or hide later pages: navigate by the
+    # pages that apply now.
+    numbers = [p.number for p in applicable_pages(pages, progress.answers)]
+    later = [n for n in numbers if n > number]
+    if action == "submit" and later:
+        action = "next"   # this page's answers opened more questions: show them first
     keep_days = current_app.config["PARTIAL_ANSWER_DAYS"]
     if action != "submit":
         if action == "next":
@@ -233,7 +251,11 @@ def page(kind: str, code: str, number: int):
         if not responding.save_progress(db.session, link, respondent.secret, progress,
                                         today=_today(), keep_days=keep_days):
             return render_template("respond/already.html", link=link), 410
-        target = number + 1 if action == "next" else max(1, number - 1)
+        earlier = [n for n in numbers if n < number]
+        if action == "next":
+            target = later[0] if later else number   # now the last page: it offers "send"
+        else:
+            target = earlier[-1] if earlier else number
         return redirect(respondent.url("page", number=target), code=303)
 
     progress.done.add(number)
@@ -257,19 +279,18 @@ def page(kind: str, code: str, number: int):
 
 
 def _render_page(respondent: _Respondent, current, progress: Progress, *, errors, submitted=None):
-    link = respondent.link
     answers = progress.answers
-    visible = {q.id: is_shown(q, answers) for q in current.questions}
+    numbers = [p.number for p in applicable_pages(respondent.link.pages, answers)]
     return render_template(
         "respond/page.html",
         respondent=respondent,
-        link=link,
+        link=respondent.link,
         page=current,
-        pages=link.pages,
+        position=numbers.index(current.number) + 1,
+        total=len(numbers),
         answers=answers,
         errors=errors,
-        visible=visible,
-        done=progress.done,
+        visible={q.id: is_shown(q, answers) for q in current.questions},
         submitted=submitted,
     )
 

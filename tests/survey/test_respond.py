@@ -115,7 +115,7 @@ def test_intro_has_a_preview_card_for_whatsapp(personal, app):
     browser, _ = personal
     page = browser.get().get_data(as_text=True)
     image = re.search(r'<meta property="og:image" content="([^"]+)"', page).group(1)
-    assert image.startswith("http://localhost/") and image.endswith("/static/img/og-card.png")
+    assert re.fullmatch(r"http://localhost/static/img/og-card\.png\?v=[0-9a-f]{10}", image)
     assert re.search(r'<meta property="og:title" content="SPI Uji · Kantor U01"', page)
     assert 'property="og:description"' in page
     png = app.static_folder + "/img/og-card.png"
@@ -128,7 +128,7 @@ def test_intro_has_a_preview_card_for_whatsapp(personal, app):
 def test_preview_card_uses_the_official_address_when_configured(personal, app):
     app.config["PUBLIC_BASE_URL"] = "https://spi.harapanjaya.go.id"
     page = personal[0].get().get_data(as_text=True)
-    assert 'content="https://spi.harapanjaya.go.id/static/img/og-card.png"' in page
+    assert 'content="https://spi.harapanjaya.go.id/static/img/og-card.png?v=' in page
 
 
 @pytest.mark.parametrize(
@@ -319,7 +319,9 @@ def test_submitting_twice_keeps_one_response_and_shows_already_answered(personal
     browser.answer_all()
     again = browser.post("/4", {"INT_T": "lagi", "action": "submit"})
     assert again.status_code == 410
-    assert "Tautan ini sudah digunakan" in again.get_data(as_text=True)
+    # A second tap is reassured, not asked "was it you?".
+    assert "Jawaban ini sudah terkirim" in again.get_data(as_text=True)
+    assert "Tautan ini sudah digunakan" in browser.get().get_data(as_text=True)
     assert _count(session, Response) + _count(session, PendingResponse) == 1
 
 
@@ -365,7 +367,6 @@ def test_post_without_csrf_token_is_400_and_keeps_saved_answers(personal, sessio
         (2, {"INT_A1": "7", "action": "next"}),  # unknown option code
         (3, {"INT_B1": "1", "action": "next"}),  # hidden question (INT_P1 = N)
         (2, {"INT_A1": "1", "INT_B2": "1", "action": "next"}),  # question of another page
-        (2, {"INT_A1": "1", "action": "submit"}),  # submit before the last page
         (2, {"INT_A1": "1", "action": "delete"}),  # unknown action
         (7, {"INT_A1": "1", "action": "next"}),  # tampered page number
         (3, {"INT_B2": "1", "action": "next"}),  # page not reached yet
@@ -382,6 +383,37 @@ def test_tampered_posts_are_400_and_change_nothing(personal, session, page, data
     assert response.status_code == 400
     assert "Permintaan ini tidak dapat diproses" in response.get_data(as_text=True)
     assert _snapshot(session) == before
+
+
+def test_send_from_a_page_before_the_last_saves_and_moves_on(personal, session):
+    browser, _ = personal
+    browser.start()
+    browser.answer(1, PAGE_ANSWERS[1])
+    response = browser.post("/2", {"INT_A1": "1", "action": "submit"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/3")
+    assert _count(session, Response) + _count(session, PendingResponse) == 0
+
+
+def test_a_page_whose_questions_are_all_hidden_is_skipped(client, factory, session):
+    # The small instrument's page 3 (beta) keeps INT_B2 always shown; hide a
+    # whole page by answering INT_P1 = N on an instrument where beta has only
+    # INT_B1.
+    text = factory.version().content.replace(
+        "  - {id: INT_B2, group: internal, dimension: beta, text: {id: B dua, en: B two}, "
+        "options: *four}\n", "")
+    campaign = factory.campaign(version=factory.version(text))
+    _, token = factory.invitation(campaign)
+    browser = Browser(client, f"/r/{token}")
+    browser.start()
+    to_closing = browser.answer(1, {"INT_P1": "N"})
+    assert to_closing.headers["Location"].endswith("/2")
+    assert browser.answer(2, {"INT_A1": "3"}).headers["Location"].endswith("/4")
+    page = browser.get("/4").get_data(as_text=True)
+    assert "Halaman 3 dari 3" in page
+    assert browser.get("/3").headers["Location"].endswith("/4")
+    # Saying yes brings the page back, and it is asked before sending.
+    browser.answer(1, {"INT_P1": "Y"})
+    assert browser.get("/4").status_code == 303
 
 
 def test_page_number_zero_or_text_is_not_a_page(personal):
