@@ -336,6 +336,11 @@ def read_populations(path: str | Path, *,
 def read_corrections(path: str | Path) -> dict[str, float]:
     """Read ``unit, points, reason`` rows; several rows of a unit add up.
 
+    A correction subtracts points for proven facts (methodology v1, §4
+    step 5), so points are between 0 and 100, and every row says why: the
+    same rules the platform's database enforces, so that a file and the
+    platform cannot score the same campaign differently.
+
     Returns
     -------
     dict of unit to float
@@ -344,11 +349,12 @@ def read_corrections(path: str | Path) -> dict[str, float]:
     Raises
     ------
     InputError
-        Unreadable or non-UTF-8 file, a required column (unit, points)
-        missing, an empty unit, points that are not a number.
+        Unreadable or non-UTF-8 file, a required column (unit, points,
+        reason) missing, an empty unit or reason, points that are not a
+        number from 0 to 100.
     """
     source, header, rows = _records(path)
-    at = _columns(source, header, ("unit", "points"))
+    at = _columns(source, header, ("unit", "points", "reason"))
     out: dict[str, float] = {}
     for row, record in rows:
         _fields(source, header, row, record)
@@ -356,8 +362,11 @@ def read_corrections(path: str | Path) -> dict[str, float]:
         if not unit:
             raise InputError(source, "unit is empty", row=row, column="unit")
         value = _number(record[at["points"]])
-        if value is None or not math.isfinite(value):
-            raise InputError(source, f"points must be a number, got "
+        if value is None or not math.isfinite(value) or not 0 <= value <= 100:
+            raise InputError(source, f"points must be a number from 0 to 100, got "
                                      f"{record[at['points']]!r}", row=row, column="points")
+        if not record[at["reason"]].strip():
+            raise InputError(source, "reason is empty: say why the points are subtracted",
+                             row=row, column="reason")
         out[unit] = out.get(unit, 0.0) + value
     return out

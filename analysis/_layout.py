@@ -93,10 +93,6 @@ class GroupLayout:
         """Number of scored questions."""
         return int(self.scored_columns.shape[0])
 
-    def dimension_columns(self, position: int) -> np.ndarray:
-        """Scored columns of the group's ``position``-th dimension."""
-        return np.flatnonzero(self.dimension_of == position)
-
 
 def compile_layout(instrument: Instrument, group: str) -> GroupLayout:
     """Lay out ``group``'s scoring model as lookup arrays."""

@@ -14,10 +14,11 @@ one-line message on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import sys
-from datetime import date
 
 import click
+from alembic.util import CommandError as AlembicCommandError
 
+from . import clock
 from .config import ConfigError
 from .database import DatabaseUnavailable
 
@@ -30,6 +31,9 @@ def main() -> None:
         cli.main(standalone_mode=False, prog_name="survey")
     except (ConfigError, DatabaseUnavailable) as exc:
         click.echo(f"survey: error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except AlembicCommandError as exc:   # e.g. an unknown revision name
+        click.echo(f"survey: error: {str(exc).splitlines()[0]}", err=True)
         sys.exit(EXIT_USAGE)
     except click.exceptions.Abort:
         click.echo("survey: aborted", err=True)
@@ -105,7 +109,7 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     with app.app_context():
         upgrade(db.engine)
         click.echo("Seeding the demo city (Kota Harapan Jaya)...")
-        result = seed_demo(db.session)
+        result = seed_demo(db.session, today=clock.today(app.config["TIMEZONE"]))
     base = f"http://{host}:{port}"
     if result.created:
         click.echo(
@@ -194,6 +198,8 @@ def db_current() -> None:
     "--role", required=True, type=click.Choice(["admin", "inspector", "unit_manager", "auditor"])
 )
 @click.option("--unit", "unit_code", default=None, help="Unit code; required for unit_manager.")
+@click.option("--institution", "institution_code", default=None,
+              help="Institution code, when several institutions use the unit code.")
 @click.option(
     "--password",
     default=None,
@@ -201,7 +207,8 @@ def db_current() -> None:
     "a password given here stays in the shell history.",
 )
 def create_user(
-    email: str, name: str, role: str, unit_code: str | None, password: str | None
+    email: str, name: str, role: str, unit_code: str | None, institution_code: str | None,
+    password: str | None,
 ) -> None:
     """Add a staff account."""
     from .extensions import db as database
@@ -219,6 +226,7 @@ def create_user(
                 role=role,
                 password=password,
                 unit_code=unit_code,
+                institution_code=institution_code,
             )
         except staff.StaffError as exc:
             raise click.UsageError(str(exc)) from None
@@ -237,7 +245,7 @@ def maintain() -> None:
     from .services import responding
 
     app = _app()
-    today = date.today()
+    today = clock.today(app.config["TIMEZONE"])
     with app.app_context():
         session = database.session
         purged = responding.purge_expired_progress(session, today=today)

@@ -53,6 +53,16 @@ def _language(raw: str) -> str:
     return raw
 
 
+def _timezone(raw: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("expected a time zone name such as Asia/Jakarta") from None
+    return raw
+
+
 def _log_level(raw: str) -> str:
     value = raw.upper()
     if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -116,12 +126,6 @@ SETTINGS: tuple[Setting, ...] = (
         "Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust",
     ),
     Setting(
-        "INVITATION_DAYS",
-        "30",
-        _positive_int,
-        "Days a personal invitation link stays valid after it is created",
-    ),
-    Setting(
         "PARTIAL_ANSWER_DAYS",
         "30",
         _positive_int,
@@ -129,10 +133,17 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "ANONYMITY_BATCH",
-        "10",
+        "5",
         _positive_int,
-        "Submitted responses are held back and stored together, in random order, "
-        "once this many have arrived for a campaign",
+        "Submitted responses are held back per office and respondent group, and stored "
+        "together in random order once this many have arrived",
+    ),
+    Setting(
+        "TIMEZONE",
+        "Asia/Jakarta",
+        _timezone,
+        "Time zone of the campaign dates: when a survey opens and closes, and the date "
+        "a response keeps",
     ),
     Setting("LOG_LEVEL", "INFO", _log_level, "Logging level: DEBUG, INFO, WARNING or ERROR"),
 )

@@ -32,11 +32,15 @@ def normalise_url(url: str) -> str:
 
 
 def safe_url(url: str) -> str:
-    """The URL with its password masked, for messages and logs."""
+    """The URL with its password masked, for messages and logs: in the
+    user-info part and in a ``password`` query parameter alike."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except ArgumentError:
         return "<unparseable URL>"
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "REDACTED"})
+    return parsed.render_as_string(hide_password=True)
 
 
 def make_engine(url: str) -> Engine:
@@ -84,6 +88,9 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows (responses leaving the mixing pool) are overwritten with
+    # zeros instead of lingering in free pages of the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
@@ -112,7 +119,7 @@ def check_connection(engine: Engine) -> None:
             connection.exec_driver_sql("SELECT 1")
     except (DBAPIError, SQLAlchemyError, OSError) as exc:
         raise DatabaseUnavailable(
-            f"cannot connect to DATABASE_URL {engine.url.render_as_string(hide_password=True)}: "
+            f"cannot connect to DATABASE_URL {safe_url(engine.url.render_as_string(False))}: "
             f"{_first_line(getattr(exc, 'orig', None) or exc)}"
         ) from None
 

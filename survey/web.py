@@ -7,9 +7,10 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -32,13 +33,17 @@ _TOKEN_IN_PATH = re.compile(r"(/r/)[A-Za-z0-9_-]{8,}")
 
 
 class RedactTokens(logging.Filter):
-    """Masks personal-link tokens in log records (access logs included)."""
+    """Masks personal-link tokens in log records: the message, and arguments
+    given as a tuple (werkzeug, ours) or a mapping (gunicorn's access log)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = _redact(record.msg)
         if isinstance(record.args, tuple):
             record.args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {k: _redact(v) if isinstance(v, str) else v
+                           for k, v in record.args.items()}
         return True
 
 
@@ -47,6 +52,10 @@ def _redact(text: str) -> str:
 
 
 _REDACT = RedactTokens()
+
+#: Loggers whose handlers get the filter. A filter on a logger would miss
+#: records that propagate up from child loggers; on a handler it sees all.
+_LOGGERS = ("", "werkzeug", "gunicorn.access", "gunicorn.error")
 
 
 def init_app(app: Flask) -> None:
@@ -57,8 +66,9 @@ def init_app(app: Flask) -> None:
     logging.getLogger("alembic").setLevel(
         max(logging.WARNING, logging.getLevelName(app.config["LOG_LEVEL"]))
     )
-    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", app.logger.name):
-        logging.getLogger(name).addFilter(_REDACT)  # idempotent: one shared instance
+    for name in _LOGGERS:
+        for handler in logging.getLogger(name).handlers:
+            handler.addFilter(_REDACT)  # idempotent: one shared instance
 
     if app.config["PROXY_COUNT"]:
         n = app.config["PROXY_COUNT"]
@@ -83,6 +93,7 @@ def init_app(app: Flask) -> None:
         status_name=status_name,
         group_name=group_name,
     )
+    app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
     _register_error_pages(app)
     # Respondents are on slow prepaid connections: static files are cached for
@@ -93,6 +104,15 @@ def init_app(app: Flask) -> None:
     def _static_version(endpoint: str, values: dict) -> None:
         if endpoint == "static" and "filename" in values and "v" not in values:
             values["v"] = _asset_digest(os.path.join(app.static_folder, values["filename"]))
+
+
+def _refuse_nul_bytes():
+    # No honest request holds a NUL byte; PostgreSQL refuses them in text
+    # (a 500 otherwise), and they have no place in an answer or a name.
+    if "\x00" in request.path or any(
+            "\x00" in key or "\x00" in value
+            for source in (request.args, request.form) for key, value in source.items(multi=True)):
+        abort(400)
 
 
 @lru_cache(maxsize=256)
@@ -112,8 +132,12 @@ def _security_headers(response):
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    # Tokens live in URLs: never send the URL to another site.
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # Tokens live in URLs: never send the URL to another site. (Not
+    # "no-referrer": over HTTPS, Flask-WTF refuses a POST without a same-origin
+    # Referer, so every answer would be rejected.)
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -144,5 +168,5 @@ def _register_error_pages(app: Flask) -> None:
         # The request's transaction may be half done: undo it before anything
         # else touches the session.
         db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, _redact(request.path))
         return render_template("errors/500.html"), 500

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
 from survey.extensions import db, login_manager
 from survey.forms.staff import LoginForm
-from survey.models import Campaign, StaffUser
+from survey.models import StaffUser
 from survey.services import progress, staff
 
 from . import bp
@@ -39,7 +38,12 @@ def require_login():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = staff.authenticate(db.session, form.email.data, form.password.data)
+        try:
+            user = staff.authenticate(db.session, form.email.data, form.password.data)
+        except staff.SignInLocked:
+            flash(_("Too many failed attempts for this account. Please try again in "
+                    "15 minutes."), "error")
+            return render_template("admin/login.html", form=form), 429
         if user is not None:
             login_user(user)
             return redirect(url_for("admin.overview"), code=303)
@@ -56,7 +60,7 @@ def logout():
 
 @bp.get("/")
 def overview():
-    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.opens_on.desc())).all()
+    campaigns = staff.visible_campaigns(db.session, current_user)
     if not campaigns:
         return render_template("admin/overview.html", campaigns=[], campaign=None, rows=[])
     chosen = request.args.get("campaign", type=int)

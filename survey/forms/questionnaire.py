@@ -13,11 +13,10 @@ errors into messages beside the questions.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from analysis import Instrument, Question
 
@@ -51,8 +50,26 @@ class PageResult:
     errors: dict[str, str] = field(default_factory=dict)
 
 
+_PAGES: dict[tuple[str, str], tuple[Page, ...]] = {}
+
+
 def build_pages(instrument: Instrument, group: str) -> tuple[Page, ...]:
-    """The group's pages in order; pages without questions are left out."""
+    """The group's pages in order; pages without questions are left out.
+
+    Cached per (instrument checksum, group): a request asks several times,
+    and a version's text never changes."""
+    key = (instrument.checksum, group)
+    if instrument.checksum and key in _PAGES:
+        return _PAGES[key]
+    pages = _build_pages(instrument, group)
+    if instrument.checksum:
+        if len(_PAGES) > 256:
+            _PAGES.clear()
+        _PAGES[key] = pages
+    return pages
+
+
+def _build_pages(instrument: Instrument, group: str) -> tuple[Page, ...]:
     questions = instrument.questions_of(group)
     first_scored = next((i for i, q in enumerate(questions) if q.scored), len(questions))
     profile = tuple(q for q in questions[:first_scored] if q.dimension is None)
@@ -154,11 +171,19 @@ def read_page(
         values = [v for v in form.getlist(question.id) if v != ""]
         shown = is_shown(question, seen)
         if not shown:
+            if values and question.show_if.question not in own_ids:
+                # Hidden by an answer on an earlier page: the page we sent
+                # had no such question.
+                raise Tampered(f"answer to {question.id}, which is hidden")
             if values:
-                source_here = question.show_if.question in own_ids
-                if not source_here:
-                    raise Tampered(f"answer to {question.id}, which is hidden")
-                result.errors[question.id] = "not_applicable"
+                # Hidden by an answer on this page. Without JavaScript the
+                # question stayed on screen, and a radio button cannot be
+                # unticked, so the answer is dropped (after checking that it
+                # is a valid one) instead of asking the person to clear it.
+                try:
+                    _clean(question, values)
+                except _Invalid:
+                    pass
             continue
         try:
             value = _clean(question, values)
@@ -245,11 +270,7 @@ def _clean(question: Question, values: list[str]) -> str:
             question.max is not None and number > Decimal(str(question.max))
         ):
             raise _Invalid("out_of_range")
-        try:
-            text = format(number.normalize(), "f")
-        except InvalidOperation:  # pragma: no cover - guarded by the pattern
-            raise _Invalid("not_a_number") from None
-        return text if math.isfinite(float(number)) else ""
+        return format(number.normalize(), "f")
     limit = question.max_length or TEXT_LIMIT
     if len(raw) > limit:
         raise _Invalid("too_long")

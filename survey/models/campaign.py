@@ -53,10 +53,6 @@ class Campaign(Base):
         back_populates="campaign", cascade="all, delete-orphan"
     )
 
-    def accepts_answers(self, today: date) -> bool:
-        """True while respondents may answer: open, and within its dates."""
-        return self.status == CampaignStatus.OPEN and self.opens_on <= today <= self.closes_on
-
 
 class OpenLink(Base):
     """The public link (and QR code) of one unit in one campaign, for citizens

@@ -6,6 +6,7 @@ URLs. Every write is a POST with a CSRF token, answered with a 303.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from datetime import date
@@ -13,6 +14,7 @@ from datetime import date
 from flask import (
     abort,
     current_app,
+    flash,
     make_response,
     redirect,
     render_template,
@@ -20,9 +22,11 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from survey import clock
 from survey.extensions import db
 from survey.forms.questionnaire import (
     Tampered,
@@ -44,7 +48,7 @@ SECONDS_PER_QUESTION = 18  # typical reading-and-tapping time on a phone, for th
 
 
 def _today() -> date:
-    return date.today()
+    return clock.today(current_app.config["TIMEZONE"])
 
 
 # -- link resolution -------------------------------------------------------
@@ -79,9 +83,12 @@ class _Respondent:
             session["open"] = remaining
 
 
+_LINK_CODE = re.compile(r"[A-Za-z0-9_-]{4,64}")
+
+
 def _resolve(kind: str, code: str) -> _Respondent:
-    if len(code) > 64:
-        abort(404)
+    if not _LINK_CODE.fullmatch(code):
+        abort(404)   # not a code we ever issue; the database need not be asked
     return _Respondent(kind, code)
 
 
@@ -92,6 +99,16 @@ def link_problem(problem: LinkProblem):
         # through: reassure, do not alarm with "was it you?".
         return render_template("respond/already.html"), 410
     return render_template("respond/link_problem.html", problem=problem), problem.status
+
+
+# A path on this site: no scheme, no host, no backslash, no control or space
+# characters (browsers drop tabs and newlines, turning "/\t/evil" into "//evil").
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%?=&+-]*")
+
+
+def _local_path(target: str) -> str:
+    """``target`` if it is a path on this site, else the home page."""
+    return target if _LOCAL_PATH.fullmatch(target) else "/"
 
 
 def _started_serializer() -> URLSafeTimedSerializer:
@@ -127,10 +144,7 @@ def home():
 
 @bp.get("/lang/<code>")
 def set_language(code: str):
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = "/"
-    response = redirect(target, code=303)
+    response = redirect(_local_path(request.args.get("next", "/")), code=303)
     if code in LANGUAGES:
         response.set_cookie(
             COOKIE,
@@ -271,6 +285,8 @@ def page(kind: str, code: str, number: int):
         if not responding.save_progress(db.session, link, respondent.secret, progress,
                                         today=_today(), keep_days=keep_days):
             return render_template("respond/already.html", link=link), 410
+        flash(_("Your answers were not sent yet: please check this page, then continue."),
+              "error")
         return redirect(respondent.url("page", number=first_bad), code=303)
     if not outcome.stored:
         return render_template("respond/already.html", link=link), 410

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -257,7 +257,8 @@ def submit(
         )
     )
     session.commit()
-    mixed = mix_pending(session, link.campaign.id, minimum=batch, rng=rng)
+    mixed = mix_pending(session, link.campaign.id, minimum=batch,
+                        stratum=(link.unit.id, link.group), rng=rng)
     return SubmitOutcome(stored=True, mixed=mixed)
 
 
@@ -275,42 +276,75 @@ _MIXED_COLUMNS = (
 
 
 def mix_pending(
-    session: Session, campaign_id: int, *, minimum: int, rng: random.Random | None = None
+    session: Session,
+    campaign_id: int,
+    *,
+    minimum: int,
+    stratum: tuple[int, str] | None = None,
+    rng: random.Random | None = None,
 ) -> int:
-    """Move a campaign's pending responses into the response table, in
-    random order and under new random ids, once at least ``minimum`` wait.
+    """Move pending responses into the response table, stratum by stratum.
 
-    Returns the number moved (0 when fewer were waiting). ``minimum=1``
-    flushes whatever is there (used when a campaign closes).
+    A stratum is one (unit, respondent group) of the campaign, the finest
+    level anything is reported at. Once at least ``minimum`` responses of a
+    stratum wait, in one transaction of its own:
+
+    - they are inserted into the response table in random order, under new
+      random ids, and removed from the pool;
+    - every used invitation of the stratum is rewritten, one by one in
+      random order. On PostgreSQL this gives them all this transaction's id
+      (xmin) and fresh positions in random order, erasing the order in
+      which they were used. That order would otherwise match the order of
+      the batches.
+
+    ``stratum`` limits the work to one (unit_id, group), as after a
+    submission; ``minimum=1`` flushes everything (when a campaign closes).
+    Returns the number of responses moved.
     """
     rng = rng or random.SystemRandom()
-    pending = list(
-        session.scalars(
-            select(PendingResponse)
-            .where(PendingResponse.campaign_id == campaign_id)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    if len(pending) < minimum or not pending:
+    query = select(PendingResponse).where(PendingResponse.campaign_id == campaign_id)
+    if stratum is not None:
+        query = query.where(PendingResponse.unit_id == stratum[0],
+                            PendingResponse.respondent_group == stratum[1])
+    strata: dict[tuple[int, str], list[PendingResponse]] = {}
+    for row in session.scalars(query.with_for_update(skip_locked=True)):
+        strata.setdefault((row.unit_id, row.respondent_group), []).append(row)
+    ready = {key: rows for key, rows in strata.items() if len(rows) >= max(1, minimum)}
+    if not ready:
         session.rollback()
         return 0
-    rng.shuffle(pending)
-    for row in pending:
-        session.add(Response(id=random_id(), **{c: getattr(row, c) for c in _MIXED_COLUMNS}))
-        session.delete(row)
+    invitations = Invitation.__table__
+    touch = (invitations.update().where(invitations.c.id == bindparam("invitation"))
+             .values(used=True))
+    moved = 0
+    for (unit_id, group), rows in ready.items():
+        rng.shuffle(rows)
+        for row in rows:
+            session.add(Response(id=random_id(), **{c: getattr(row, c) for c in _MIXED_COLUMNS}))
+            session.delete(row)
+        used = list(session.scalars(select(Invitation.id).where(
+            Invitation.campaign_id == campaign_id, Invitation.unit_id == unit_id,
+            Invitation.respondent_group == group, Invitation.used.is_(True))))
+        rng.shuffle(used)
+        if used:
+            session.execute(touch, [{"invitation": i} for i in used])
+        moved += len(rows)
     session.commit()
-    return len(pending)
+    _forget_sqlite_history(session)
+    return moved
 
 
-def pending_count(session: Session, campaign_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(PendingResponse)
-            .where(PendingResponse.campaign_id == campaign_id)
-        )
-        or 0
-    )
+def _forget_sqlite_history(session: Session) -> None:
+    """On SQLite, fold the write-ahead log into the database and empty it:
+    its frames record commit by commit which invitation page and which
+    pending response changed together. Deleted rows are zeroed on disk
+    (secure_delete, see survey/database.py). Best effort: a checkpoint
+    cannot finish while another connection reads; `survey maintain` repeats it."""
+    engine = session.get_bind()
+    if engine.dialect.name == "sqlite":
+        # A checkpoint runs outside any transaction.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def purge_expired_progress(session: Session, *, today: date) -> int:

@@ -42,7 +42,9 @@ def load_response_table(connection: Connection, campaign_id: int, version_id: in
 
     Units are labelled by their code.
     """
-    codes = dict(connection.execute(select(Unit.id, Unit.code)).all())
+    codes = dict(connection.execute(
+        select(Unit.id, Unit.code).join(Campaign, Campaign.institution_id == Unit.institution_id)
+        .where(Campaign.id == campaign_id)).all())
     blocks: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     raw = connection.connection.driver_connection
     postgres = connection.dialect.name == "postgresql"
@@ -116,7 +118,8 @@ def score_campaign(session: Session, campaign: Campaign) -> analysis.ScoreResult
     populations = {
         (code, group): float(n) for code, group, n in session.execute(
             select(Unit.code, UnitPopulation.respondent_group, UnitPopulation.population)
-            .join(UnitPopulation, UnitPopulation.unit_id == Unit.id))
+            .join(UnitPopulation, UnitPopulation.unit_id == Unit.id)
+            .where(Unit.institution_id == campaign.institution_id))
         if code in wanted and group in instrument.groups}
     corrections: dict[str, float] = {}
     for code, points in session.execute(

@@ -216,6 +216,10 @@ def test_corrections_of_a_unit_add_up(tmp_path):
     pytest.param(["unit,points,reason", "U1,inf,x"], 2, "points", id="infinite"),
     pytest.param(["unit,points,reason", ",2,x"], 2, "unit", id="empty-unit"),
     pytest.param(["unit,reason", "U1,x"], 1, "points", id="missing-column"),
+    pytest.param(["unit,points,reason", "U1,-5,x"], 2, "points", id="negative"),
+    pytest.param(["unit,points,reason", "U1,101,x"], 2, "points", id="above-100"),
+    pytest.param(["unit,points", "U1,2"], 1, "reason", id="missing-reason-column"),
+    pytest.param(["unit,points,reason", "U1,2, "], 2, "reason", id="empty-reason"),
 ])
 def test_bad_corrections_raise_one_line(tmp_path, lines, row, column):
     path = write(tmp_path, lines, name="corrections.csv")

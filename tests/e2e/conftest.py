@@ -67,16 +67,28 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture
-def live_server(app) -> str:
-    """The test's app served over HTTP on 127.0.0.1 (a free port); its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def _serve(app, *, https: bool = False):
+    server = make_server("127.0.0.1", 0, app, threaded=True,
+                         ssl_context="adhoc" if https else None)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield f"{'https' if https else 'http'}://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app) -> str:
+    """The test's app served over HTTP on 127.0.0.1 (a free port); its base URL."""
+    yield from _serve(app)
+
+
+@pytest.fixture
+def live_https_server(app) -> str:
+    """The same over HTTPS with a throw-away certificate, as production runs:
+    browsers and Flask-WTF behave differently there (Referer checks)."""
+    yield from _serve(app, https=True)
 
 
 @pytest.fixture
@@ -103,7 +115,7 @@ def new_context(chromium, live_server, screenshot):
     contexts = []
 
     def make(**overrides):
-        context = chromium.new_context(base_url=live_server, **{**PHONE, **overrides})
+        context = chromium.new_context(**{"base_url": live_server, **PHONE, **overrides})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context

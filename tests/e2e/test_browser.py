@@ -551,3 +551,20 @@ def test_options_and_buttons_are_large_tap_targets(browser_page, personal, scree
         if box["height"] < 44 or box["width"] < 44
     ]
     assert boxes.count() > 20 and small == []  # 44 px: WCAG 2.5.5, Apple and Android
+
+
+# -- HTTPS, as in production ------------------------------------------------------------
+
+
+def test_answers_can_be_sent_over_https(new_context, live_https_server, factory, screenshot):
+    # Over HTTPS Flask-WTF also checks that a POST's Referer is our own site;
+    # a Referrer-Policy that suppresses it would reject every answer.
+    _, token = factory.invitation(factory.campaign())
+    page = new_context(base_url=live_https_server, ignore_https_errors=True).new_page()
+    page.goto(f"/r/{token}")
+    page.get_by_role("button", name="Mulai").tap()
+    expect(page.locator("h1")).to_have_text("Tentang Anda")
+    tap_option(page, "INT_P1", "N")
+    tap_button(page, "next")
+    expect(page).to_have_url(re.compile(r"/r/.+/2$"))
+    screenshot(page, "https-page-2")

@@ -95,3 +95,64 @@ def test_sign_in_is_recorded_in_the_audit_log(client, city, session):
     sign_in(client, "inspektur@kota.example")
     actions = session.scalars(select(AuditEntry.action)).all()
     assert "staff.login" in actions
+
+
+# -- several institutions ------------------------------------------------------
+
+@pytest.fixture
+def two_cities(factory, session):
+    """Two institutions that both have an office coded DINKES."""
+    from survey.models import Institution
+
+    first = factory.unit("DINKES", institution=Institution(code="KOTA-A", name="Kota A"))
+    second = factory.unit("DINKES", institution=Institution(code="KOTA-B", name="Kota B"))
+    campaign_a = factory.campaign(unit=first, name="SPI Kota A")
+    campaign_b = factory.campaign(unit=second, name="SPI Kota B")
+    return first, second, campaign_a, campaign_b
+
+
+def test_an_ambiguous_unit_code_is_refused_until_the_institution_is_named(session, two_cities):
+    with pytest.raises(staff.StaffError, match="several institutions .*KOTA-A, KOTA-B"):
+        staff.create_user(session, email="k@b.example", name="K", role="unit_manager",
+                          password=PASSWORD, unit_code="DINKES")
+    user = staff.create_user(session, email="k@b.example", name="K", role="unit_manager",
+                             password=PASSWORD, unit_code="DINKES", institution_code="KOTA-B")
+    assert user.unit_id == two_cities[1].id
+
+
+def test_unit_manager_cannot_open_another_institutions_campaign(client, session, two_cities):
+    _, second, campaign_a, campaign_b = two_cities
+    staff.create_user(session, email="kb@kota.example", name="Kb", role="unit_manager",
+                      password=PASSWORD, unit_code="DINKES", institution_code="KOTA-B")
+    sign_in(client, "kb@kota.example")
+    assert client.get(f"/staff/?campaign={campaign_a.id}").status_code == 404
+    page = client.get(f"/staff/?campaign={campaign_b.id}").get_data(as_text=True)
+    assert "SPI Kota B" in page and "SPI Kota A" not in page
+
+
+def test_repeated_failures_lock_the_account_for_a_while(client, city, session):
+    from sqlalchemy import func, select
+
+    from survey.models import AuditEntry
+
+    for _ in range(staff.MAX_FAILURES):
+        assert "Email atau kata sandi tidak benar." in \
+            sign_in(client, "inspektur@kota.example", "guess").get_data(as_text=True)
+    locked = sign_in(client, "inspektur@kota.example")   # even the right password
+    assert locked.status_code == 429
+    assert "Terlalu banyak percobaan" in locked.get_data(as_text=True)
+    assert client.get("/staff/").status_code == 302
+    failed = session.scalar(select(func.count()).select_from(AuditEntry)
+                            .where(AuditEntry.action == "staff.login_failed"))
+    assert failed == staff.MAX_FAILURES
+
+
+def test_unknown_and_known_accounts_take_the_same_work_to_refuse(city, session, monkeypatch):
+    import survey.services.staff as module
+
+    checked = []
+    real = module.check_password_hash
+    monkeypatch.setattr(module, "check_password_hash",
+                        lambda h, p: checked.append(h) or real(h, p))
+    assert staff.authenticate(session, "nobody@kota.example", "guess") is None
+    assert checked == [module._DUMMY_HASH]   # a full hash check, as for a real account

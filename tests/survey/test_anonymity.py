@@ -3,8 +3,10 @@ key, identifier order, timestamp, transaction or storage position."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import os
 import random
 import re
 from datetime import date
@@ -12,10 +14,10 @@ from datetime import date
 import pytest
 from sqlalchemy import Date, DateTime, func, inspect, select, text
 
+from survey import create_app
 from survey.models import Invitation, PartialAnswer, PendingResponse, Response
 from survey.services import responding
 from survey.services.responding import Progress
-from survey.web import RedactTokens
 
 RESPONSE_TABLES = ("response", "pending_response")
 
@@ -137,6 +139,67 @@ def test_postgres_stored_responses_share_no_transaction_with_invitations(submitt
     assert not response_xmins & invitation_xmins
 
 
+def _answer_in_order(factory, session, *, units=3, people=4, batch=4, rng=None):
+    """``people`` invited per office in ``units`` offices; they answer in an
+    interleaved, shuffled order (as happens), one stratum filling at a time."""
+    campaign = factory.campaign(unit=factory.unit("K00"))
+    offices = [factory._first_unit(campaign)] + [factory.unit(f"K{u:02d}")
+                                                  for u in range(1, units)]
+    invited = [(office, *factory.invitation(campaign, office)) for office in offices
+               for _ in range(people)]
+    order = list(range(len(invited)))
+    random.Random(11).shuffle(order)
+    for rank, i in enumerate(order):
+        _submit(session, invited[i][2], label=f"r{rank:02d}", batch=batch, rng=rng)
+    return campaign, [invited[i][1].id for i in order]
+
+
+def test_mixing_waits_for_enough_answers_of_the_same_office_and_group(factory, session):
+    campaign = factory.campaign(unit=factory.unit("K00"))
+    other = factory.unit("K01")
+    tokens = [factory.invitation(campaign)[1] for _ in range(2)]
+    tokens += [factory.invitation(campaign, other)[1] for _ in range(2)]
+    for token in tokens:
+        _submit(session, token, label="x", batch=3)
+    # Four responses, but no office has three: none is stored yet.
+    assert session.scalar(select(func.count()).select_from(Response)) == 0
+    assert responding.mix_pending(session, campaign.id, minimum=1) == 4
+
+
+def test_postgres_transaction_ids_do_not_reveal_the_order_of_use(factory, session):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("transaction ids (xmin) exist on PostgreSQL only")
+    campaign, _ = _answer_in_order(factory, session)
+    rows = session.execute(text(
+        "SELECT unit_id, xmin::text FROM invitation WHERE used")).all()
+    by_office: dict[int, set[str]] = {}
+    for unit_id, xmin in rows:
+        by_office.setdefault(unit_id, set()).add(xmin)
+    # Every used invitation of an office carries the transaction that stored
+    # its office's batch: there is no order left to match against the batches.
+    assert all(len(xmins) == 1 for xmins in by_office.values())
+
+
+def test_dump_order_of_used_invitations_is_not_the_order_of_use(factory, session):
+    touch_order = random.Random(5)
+    campaign, usage = _answer_in_order(factory, session, units=1, people=8, batch=8,
+                                       rng=touch_order)
+    in_table = list(session.scalars(text(
+        "SELECT id FROM invitation WHERE used" +
+        (" ORDER BY ctid" if session.get_bind().dialect.name == "postgresql" else ""))))
+    assert sorted(in_table) == sorted(usage)
+    assert in_table != usage and in_table != usage[::-1]
+
+
+def test_sqlite_keeps_no_commit_history_after_mixing(factory, session, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the write-ahead log file is SQLite's")
+    _answer_in_order(factory, session, units=1, people=4, batch=4)
+    path = database_url.removeprefix("sqlite:///")
+    assert os.path.getsize(path + "-wal") == 0
+    assert session.execute(text("PRAGMA secure_delete")).scalar() == 1
+
+
 def test_unfinished_answers_cannot_be_tied_to_an_invitation(factory, session):
     campaign = factory.campaign()
     invitation, token = factory.invitation(campaign)
@@ -156,12 +219,59 @@ def test_responses_hold_answers_only(submitted, session):
         assert set(answers) <= {"INT_A1", "INT_T"}
 
 
-def test_tokens_never_reach_the_logs(caplog):
-    logger = logging.getLogger("werkzeug")
-    token = "uPVd6jS_ic60-eFpVPcguVsm7dkDqJp8"
-    record = logger.makeRecord("werkzeug", logging.INFO, __file__, 1,
-                               '%s - - "%s" %s', ("127.0.0.1", f"GET /r/{token}/2 HTTP/1.1",
-                                                  "200"), None)
-    RedactTokens().filter(record)
-    assert token not in record.getMessage()
-    assert "/r/<token>/2" in record.getMessage()
+TOKEN = "uPVd6jS_ic60-eFpVPcguVsm7dkDqJp8"
+
+
+@pytest.fixture
+def log_output(database_url, tmp_path):
+    """What the deployment's log handlers write: a root handler (werkzeug and
+    our own loggers propagate to it) and gunicorn's access log handler, both
+    in place before the app is created, as under gunicorn."""
+    streams = {name: io.StringIO() for name in ("root", "gunicorn.access")}
+    handlers = {name: logging.StreamHandler(stream) for name, stream in streams.items()}
+    access = logging.getLogger("gunicorn.access")
+    logging.getLogger().addHandler(handlers["root"])
+    access.addHandler(handlers["gunicorn.access"])
+    level = access.level
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
+                      "SECRET_KEY": "x", "TESTING": False})
+    try:
+        yield app, streams
+    finally:
+        app.extensions["survey.db"].dispose()
+        logging.getLogger().removeHandler(handlers["root"])
+        access.removeHandler(handlers["gunicorn.access"])
+        access.propagate = True
+        access.setLevel(level)
+
+
+def test_tokens_never_reach_the_werkzeug_access_log(log_output):
+    _, streams = log_output
+    logging.getLogger("werkzeug").warning('%s - - "%s" %s', "127.0.0.1",
+                                          f"GET /r/{TOKEN}/2 HTTP/1.1", "200")
+    written = streams["root"].getvalue()
+    assert "/r/<token>/2" in written and TOKEN not in written
+
+
+def test_tokens_never_reach_the_gunicorn_access_log(log_output):
+    _, streams = log_output
+    # gunicorn passes its access-log atoms as a mapping
+    logging.getLogger("gunicorn.access").info('%(h)s "%(r)s" %(s)s', {
+        "h": "10.0.0.1", "r": f"GET /r/{TOKEN} HTTP/1.1", "s": "200"})
+    written = streams["gunicorn.access"].getvalue()
+    assert "/r/<token>" in written and TOKEN not in written
+
+
+def test_tokens_never_reach_the_log_of_an_unexpected_error(log_output, monkeypatch):
+    app, streams = log_output
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database fell over")
+
+    monkeypatch.setattr(responding, "resolve_invitation", broken)
+    response = app.test_client().get(f"/r/{TOKEN}")
+    assert response.status_code == 500
+    written = streams["root"].getvalue()
+    assert "unhandled error on GET /r/<token>" in written and TOKEN not in written

@@ -138,3 +138,17 @@ def test_create_user_refuses_a_duplicate_email(instance):
     run("create-user", "--email", "a@b.example", "--role", "admin", env=instance)
     again = run("create-user", "--email", "A@b.example", "--role", "auditor", env=instance)
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_password_in_the_query_string_is_never_printed(tmp_path):
+    url = "postgresql://someone@127.0.0.1:1/nowhere?password=hunter2"
+    result = run("db", "current", env={"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": url})
+    assert result.returncode == 2 and "hunter2" not in result.stderr
+    assert "password=REDACTED" in result.stderr
+
+
+def test_unknown_revision_is_one_line_and_exit_code_2(instance):
+    result = run("db", "upgrade", "nosuchrev", env=instance)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "nosuchrev" in lines[0] and "unexpected" not in lines[0]

@@ -42,7 +42,7 @@ def test_every_setting_is_read_through_the_declaration(tmp_path):
 def test_defaults_put_the_database_and_secret_in_the_instance_folder(tmp_path):
     settings = load_settings({"INSTANCE_PATH": str(tmp_path)})
     assert settings["DATABASE_URL"] == f"sqlite:///{tmp_path / 'survey.db'}"
-    assert settings["ANONYMITY_BATCH"] == 10 and settings["DEFAULT_LANGUAGE"] == "id"
+    assert settings["ANONYMITY_BATCH"] == 5 and settings["DEFAULT_LANGUAGE"] == "id"
     assert settings["SESSION_COOKIE_SECURE"] is False
 
 
@@ -62,10 +62,11 @@ def test_secret_key_from_environment_wins(tmp_path):
 
 @pytest.mark.parametrize(("name", "value", "says"), [
     ("ANONYMITY_BATCH", "0", "at least 1"),
-    ("INVITATION_DAYS", "thirty", "invalid literal"),
+    ("PARTIAL_ANSWER_DAYS", "thirty", "invalid literal"),
     ("SESSION_COOKIE_SECURE", "maybe", "true or false"),
     ("DEFAULT_LANGUAGE", "fr", "id or en"),
     ("LOG_LEVEL", "loud", "DEBUG, INFO"),
+    ("TIMEZONE", "Mars/Olympus_Mons", "time zone name"),
 ])
 def test_bad_values_name_the_variable_in_one_line(tmp_path, name, value, says):
     with pytest.raises(ConfigError) as raised:

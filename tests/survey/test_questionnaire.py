@@ -60,10 +60,17 @@ def test_hidden_question_on_earlier_page_condition_is_tampering(pages):
         read_page(beta, MultiDict({"INT_B1": "2"}), {"INT_P1": "N"}, pages=pages)
 
 
-def test_hidden_question_with_condition_on_same_page_gets_a_message(pages):
+def test_answer_to_a_question_hidden_by_the_same_page_is_dropped(pages):
+    # Without JavaScript the question stays on screen and a radio button
+    # cannot be unticked: the answer is dropped, not an error to fix.
     alpha = pages[1]
     result = read_page(alpha, MultiDict({"INT_A1": "4", "INT_A2": "1"}), {}, pages=pages)
-    assert result.errors == {"INT_A2": "not_applicable"}
+    assert result.errors == {} and result.answers == {"INT_A1": "4"}
+
+
+def test_invalid_code_for_a_question_hidden_by_the_same_page_is_still_tampering(pages):
+    with pytest.raises(Tampered):
+        read_page(pages[1], MultiDict({"INT_A1": "4", "INT_A2": "x"}), {}, pages=pages)
 
 
 def test_unknown_option_code_is_tampering(pages):

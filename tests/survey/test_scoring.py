@@ -100,3 +100,20 @@ def test_screening_finds_what_the_demo_planted(session):
     assert len(result["units"]) >= 12
     statuses = {u["status"] for u in result["units"]}
     assert {"above", "below"} <= statuses
+
+
+def test_populations_come_from_the_campaigns_own_institution(session, factory):
+    from survey.models import Institution
+
+    here = factory.unit("DINKES", institution=Institution(code="KOTA-A", name="Kota A"))
+    there = factory.unit("DINKES", institution=Institution(code="KOTA-B", name="Kota B"))
+    session.add_all([UnitPopulation(unit_id=here.id, respondent_group="internal", population=3),
+                     UnitPopulation(unit_id=there.id, respondent_group="internal",
+                                    population=10000)])
+    campaign = factory.campaign(unit=here)
+    for first in ("1", "4", "2"):
+        _store(session, campaign, here, "internal",
+               {"INT_A1": first, "INT_A3": "3", "INT_B2": "2"}, 300)
+    session.commit()
+    unit = score_campaign(session, campaign).to_dict()["units"][0]
+    assert unit["groups"]["internal"]["population"] == 3
