@@ -59,9 +59,3 @@ def status_name(status: str) -> str:
     return {"draft": _("draft"), "open": _("open"), "closed": _("closed")}.get(
         str(status), str(status)
     )
-
-
-def group_name(group: str) -> str:
-    return {"internal": _("Employees"), "external": _("Service users"), "expert": _("Experts")}.get(
-        group, group
-    )

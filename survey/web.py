@@ -19,7 +19,6 @@ from .extensions import babel, csrf, db, login_manager
 from .i18n import (
     LANGUAGE_NAMES,
     current_language,
-    group_name,
     localized,
     role_name,
     select_locale,
@@ -91,7 +90,6 @@ def init_app(app: Flask) -> None:
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         role_name=role_name,
         status_name=status_name,
-        group_name=group_name,
     )
     app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)

@@ -71,7 +71,7 @@ def overview():
         abort(404)
     unit_ids = staff.visible_unit_ids(db.session, current_user)
     rows = progress.campaign_progress(db.session, campaign, unit_ids)
-    groups = list(campaign.instrument_version.instrument.groups)
+    groups = campaign.instrument_version.instrument.groups
     return render_template(
         "admin/overview.html", campaigns=campaigns, campaign=campaign, rows=rows, groups=groups
     )

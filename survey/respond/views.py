@@ -76,6 +76,12 @@ class _Respondent:
         session["open"] = {**session.get("open", {}), self.code: self.secret}
         return self.secret
 
+    def save(self, progress: Progress) -> bool:
+        """Save the answers so far; False if they vanished (already sent)."""
+        return responding.save_progress(db.session, self.link, self.secret, progress,
+                                        today=_today(),
+                                        keep_days=current_app.config["PARTIAL_ANSWER_DAYS"])
+
     def forget_open_secret(self) -> None:
         if self.kind == "o":
             remaining = dict(session.get("open", {}))
@@ -97,8 +103,13 @@ def link_problem(problem: LinkProblem):
     if problem.reason == "used" and request.method == "POST":
         # A second tap on "send" (or a retry) after the first one went
         # through: reassure, do not alarm with "was it you?".
-        return render_template("respond/already.html"), 410
+        return _already_sent()
     return render_template("respond/link_problem.html", problem=problem), problem.status
+
+
+def _already_sent():
+    """The reassuring page for answers that were sent before this request."""
+    return render_template("respond/already.html"), 410
 
 
 # A path on this site: no scheme, no host, no backslash, no control or space
@@ -193,16 +204,9 @@ def start(kind: str, code: str):
         except (BadSignature, TypeError, ValueError):
             started = time.time()
         if respondent.kind == "o":
-            secret = respondent.new_open_secret()
+            respondent.new_open_secret()
         progress = Progress(started=min(started, time.time()))
-        responding.save_progress(
-            db.session,
-            respondent.link,
-            secret,
-            progress,
-            today=_today(),
-            keep_days=current_app.config["PARTIAL_ANSWER_DAYS"],
-        )
+        respondent.save(progress)
     page = first_open_page(respondent.link.pages, progress.done, progress.answers)
     return redirect(respondent.url("page", number=page), code=303)
 
@@ -218,7 +222,7 @@ def page(kind: str, code: str, number: int):
         if request.method == "POST" and respondent.kind == "o" and respondent.secret:
             # The saved answers are gone: this browser already submitted them
             # (a double tap), or they expired.
-            return render_template("respond/already.html", link=link), 410
+            return _already_sent()
         return redirect(respondent.url("intro"), code=303)
     pages = link.pages
     visible = applicable_pages(pages, progress.answers)
@@ -258,13 +262,11 @@ def page(kind: str, code: str, number: int):
     later = [n for n in numbers if n > number]
     if action == "submit" and later:
         action = "next"   # this page's answers opened more questions: show them first
-    keep_days = current_app.config["PARTIAL_ANSWER_DAYS"]
     if action != "submit":
         if action == "next":
             progress.done.add(number)
-        if not responding.save_progress(db.session, link, respondent.secret, progress,
-                                        today=_today(), keep_days=keep_days):
-            return render_template("respond/already.html", link=link), 410
+        if not respondent.save(progress):
+            return _already_sent()
         earlier = [n for n in numbers if n < number]
         if action == "next":
             target = later[0] if later else number   # now the last page: it offers "send"
@@ -282,14 +284,13 @@ def page(kind: str, code: str, number: int):
         first_bad = next((p.number for p in pages
                           if any(q.id in invalid.errors for q in p.questions)), 1)
         progress.done = {n for n in progress.done if n < first_bad}
-        if not responding.save_progress(db.session, link, respondent.secret, progress,
-                                        today=_today(), keep_days=keep_days):
-            return render_template("respond/already.html", link=link), 410
+        if not respondent.save(progress):
+            return _already_sent()
         flash(_("Your answers were not sent yet: please check this page, then continue."),
               "error")
         return redirect(respondent.url("page", number=first_bad), code=303)
     if not outcome.stored:
-        return render_template("respond/already.html", link=link), 410
+        return _already_sent()
     respondent.forget_open_secret()
     return redirect(url_for("respond.finished"), code=303)
 

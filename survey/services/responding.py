@@ -192,7 +192,6 @@ def save_progress(session: Session, link: RespondentLink, secret: str, progress:
 @dataclass(frozen=True)
 class SubmitOutcome:
     stored: bool  # False: this link had already been answered
-    mixed: int = 0  # responses moved into the response table by this call
 
 
 def submit(
@@ -257,9 +256,9 @@ def submit(
         )
     )
     session.commit()
-    mixed = mix_pending(session, link.campaign.id, minimum=batch,
-                        stratum=(link.unit.id, link.group), rng=rng)
-    return SubmitOutcome(stored=True, mixed=mixed)
+    mix_pending(session, link.campaign.id, minimum=batch, stratum=(link.unit.id, link.group),
+                rng=rng)
+    return SubmitOutcome(stored=True)
 
 
 _MIXED_COLUMNS = (
