@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -54,7 +54,7 @@ from flask import Flask  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 import analysis  # noqa: E402
-from survey import create_app  # noqa: E402
+from survey import clock, create_app  # noqa: E402
 from survey.database import upgrade  # noqa: E402
 from survey.extensions import db  # noqa: E402
 from survey.forms.questionnaire import build_pages, is_shown  # noqa: E402
@@ -272,7 +272,7 @@ def create_links(app: Flask) -> dict[str, str]:
     the pages are measured at their heaviest."""
     with app.app_context():
         engine = db.engine
-    today = date.today()
+    today = clock.today(app.config["TIMEZONE"])
     with Session(engine, expire_on_commit=False) as session:
         version = register_instrument(session, default_instrument_text(), source="default")
         institution = Institution(code="KHJ-PW", name="Pemerintah Kota Harapan Jaya")
@@ -356,8 +356,9 @@ def walk(app: Flask, base: str, group: str) -> list[Weight]:
     resolve = (
         responding.resolve_open_link if base.startswith("/o/") else responding.resolve_invitation
     )
+    today = clock.today(app.config["TIMEZONE"])
     with app.app_context():
-        instrument = resolve(db.session, base.rsplit("/", 1)[1], today=date.today()).instrument
+        instrument = resolve(db.session, base.rsplit("/", 1)[1], today=today).instrument
     pages = build_pages(instrument, group)
     answers = full_answers(instrument, group)
     for page in pages:

@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from survey import create_app
+from survey import clock, create_app
 from survey.database import downgrade, make_engine, normalise_url, upgrade
 from survey.extensions import db
 from survey.models import (
@@ -73,10 +73,14 @@ questions:
 
 
 class Factory:
-    """Small ``make_*`` builders for test data; each commits."""
+    """Small ``make_*`` builders for test data; each commits.
 
-    def __init__(self, session):
+    ``today`` is the platform's date (``survey.clock.today`` in the app's
+    TIMEZONE), never the machine's."""
+
+    def __init__(self, session, today: date):
         self.session = session
+        self.today = today
 
     def version(self, content: str = SMALL_INSTRUMENT) -> InstrumentVersion:
         return register_instrument(self.session, content, source="test instrument")
@@ -115,7 +119,7 @@ class Factory:
         name: str = "SPI Uji",
     ) -> Campaign:
         unit = unit or self.unit()
-        today = date.today()
+        today = self.today
         campaign = Campaign(
             institution=unit.institution,
             name=name,
@@ -246,8 +250,16 @@ def client(app):
 
 
 @pytest.fixture
-def factory(session) -> Factory:
-    return Factory(session)
+def today(app) -> date:
+    """The platform's date: today in the app's TIMEZONE (Asia/Jakarta), which
+    differs from the machine's date seven hours a day. Tests compare with
+    this, never with ``date.today()``."""
+    return clock.today(app.config["TIMEZONE"])
+
+
+@pytest.fixture
+def factory(session, today) -> Factory:
+    return Factory(session, today)
 
 
 @pytest.fixture(scope="session")

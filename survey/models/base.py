@@ -11,6 +11,8 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 
+from survey import clock
+
 # Constraint names must be stable for Alembic to drop them on downgrade.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -51,7 +53,7 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def random_id() -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from datetime import date
 
 from flask import (
@@ -176,7 +175,7 @@ def intro(kind: str, code: str):
     )
     resume_at = (first_open_page(respondent.link.pages, progress.done, progress.answers)
                  if progress else None)
-    started = _started_serializer().dumps(time.time())
+    started = _started_serializer().dumps(clock.timestamp())
     questions = sum(len(p.questions) for p in respondent.link.pages)
     minutes = max(3, round(questions * SECONDS_PER_QUESTION / 60))
     return render_template(
@@ -202,10 +201,10 @@ def start(kind: str, code: str):
                 )
             )
         except (BadSignature, TypeError, ValueError):
-            started = time.time()
+            started = clock.timestamp()
         if respondent.kind == "o":
             respondent.new_open_secret()
-        progress = Progress(started=min(started, time.time()))
+        progress = Progress(started=min(started, clock.timestamp()))
         respondent.save(progress)
     page = first_open_page(respondent.link.pages, progress.done, progress.answers)
     return redirect(respondent.url("page", number=page), code=303)

@@ -215,9 +215,10 @@ class DemoResult:
     invitations: int = 0
 
 
-def seed_demo(session: Session, *, today: date | None = None) -> DemoResult:
-    """Create the demo city unless it exists (then nothing is changed)."""
-    today = today or date.today()
+def seed_demo(session: Session, *, today: date) -> DemoResult:
+    """Create the demo city unless it exists (then nothing is changed).
+
+    ``today`` is the platform's date (:func:`survey.clock.today`)."""
     if session.scalar(select(Institution).where(Institution.code == INSTITUTION_CODE)):
         return DemoResult(created=False)
     rng = random.Random(SEED)  # noqa: S311 - reproducible fake data; secrets come from `secrets`

@@ -7,7 +7,6 @@ Nothing here runs on a GET except :func:`resolve_invitation`,
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import analysis
+from survey import clock
 from survey.forms.questionnaire import Page, build_pages, prune_hidden, validate_response
 from survey.models import (
     Campaign,
@@ -223,7 +223,7 @@ def submit(
     errors = validate_response(instrument, link.group, answers)
     if errors:
         raise InvalidResponse(errors)
-    now = time.time() if now is None else now
+    now = clock.timestamp() if now is None else now
     duration = None
     if progress.started is not None:
         duration = max(0, round(now - progress.started))

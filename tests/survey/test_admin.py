@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from support import PASSWORD, csrf_of, sign_in
 
 from survey.services import staff
-
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
-PASSWORD = "correct horse battery"
-
-
-def _csrf(page: str) -> str:
-    found = CSRF.search(page)
-    return found.group(1) or found.group(2)
-
-
-def sign_in(client, email: str, password: str = PASSWORD):
-    token = _csrf(client.get("/staff/login").get_data(as_text=True))
-    return client.post("/staff/login", data={"email": email, "password": password,
-                                             "csrf_token": token})
 
 
 @pytest.fixture
@@ -77,12 +62,12 @@ def test_unknown_campaign_is_404(client, city):
     assert client.get("/staff/?campaign=999").status_code == 404
 
 
-def test_sign_out_needs_a_post_with_csrf(client, city):
+def test_sign_out_needs_a_post_withcsrf_of(client, city):
     sign_in(client, "inspektur@kota.example")
     assert client.get("/staff/logout").status_code == 405
     page = client.get("/staff/").get_data(as_text=True)
     assert client.post("/staff/logout", data={}).status_code == 400
-    response = client.post("/staff/logout", data={"csrf_token": _csrf(page)})
+    response = client.post("/staff/logout", data={"csrf_token": csrf_of(page)})
     assert response.status_code == 303
     assert client.get("/staff/").status_code == 302
 

@@ -9,12 +9,11 @@ import logging
 import os
 import random
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import Date, DateTime, func, inspect, select, text
 
-from survey import create_app
+from survey import clock, create_app
 from survey.models import Invitation, PartialAnswer, PendingResponse, Response
 from survey.services import responding
 from survey.services.responding import Progress
@@ -23,10 +22,11 @@ RESPONSE_TABLES = ("response", "pending_response")
 
 
 def _submit(session, token, *, label: str, batch: int, rng=None):
-    link = responding.resolve_invitation(session, token, today=date.today())
+    today = clock.today("Asia/Jakarta")
+    link = responding.resolve_invitation(session, token, today=today)
     progress = Progress({"INT_A1": "3", "INT_T": label}, {1, 2, 3, 4}, started=None)
-    responding.save_progress(session, link, token, progress, today=date.today(), keep_days=30)
-    return responding.submit(session, link, token, progress, today=date.today(), batch=batch,
+    responding.save_progress(session, link, token, progress, today=today, keep_days=30)
+    return responding.submit(session, link, token, progress, today=today, batch=batch,
                              rng=rng)
 
 
@@ -200,12 +200,12 @@ def test_sqlite_keeps_no_commit_history_after_mixing(factory, session, database_
     assert session.execute(text("PRAGMA secure_delete")).scalar() == 1
 
 
-def test_unfinished_answers_cannot_be_tied_to_an_invitation(factory, session):
+def test_unfinished_answers_cannot_be_tied_to_an_invitation(factory, session, today):
     campaign = factory.campaign()
     invitation, token = factory.invitation(campaign)
-    link = responding.resolve_invitation(session, token, today=date.today())
+    link = responding.resolve_invitation(session, token, today=today)
     responding.save_progress(session, link, token, Progress({"INT_A1": "1"}, {1}, 1.0e9),
-                             today=date.today(), keep_days=30)
+                             today=today, keep_days=30)
     row = session.scalars(select(PartialAnswer)).one()
     hashes = set(session.scalars(select(Invitation.token_hash)))
     assert row.key not in hashes and invitation.token_hash not in row.key

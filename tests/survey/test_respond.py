@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
+from support import PAGE_ANSWERS, Browser, csrf_of
 
 from survey.models import (
     Base,
@@ -19,54 +20,6 @@ from survey.models import (
     PendingResponse,
     Response,
 )
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-# The small instrument's internal pages: profile, alpha, beta, closing.
-PAGE_ANSWERS = {
-    1: {"INT_P1": "Y"},
-    2: {"INT_A1": "2", "INT_A2": "1", "INT_A3": "3"},
-    3: {"INT_B1": "4", "INT_B2": "9"},
-    4: {"INT_M": ["a", "b"], "INT_N": "25000", "INT_T": "Terima kasih"},
-}
-
-
-class Browser:
-    """A respondent's browser: follows the flow, carrying the CSRF token."""
-
-    def __init__(self, client, base: str):
-        self.client, self.base = client, base
-        self.token = None
-
-    def get(self, path: str = ""):
-        response = self.client.get(self.base + path)
-        found = CSRF.search(response.get_data(as_text=True))
-        if found:
-            self.token = found.group(1)
-        return response
-
-    def post(self, path: str, data: dict | None = None, *, csrf: bool = True):
-        data = dict(data or {})
-        if csrf:
-            data["csrf_token"] = self.token
-        return self.client.post(self.base + path, data=data)
-
-    def start(self):
-        self.get()
-        response = self.post("/mulai")
-        assert response.status_code == 303
-        return response
-
-    def answer(self, number: int, answers: dict, action: str = "next"):
-        self.get(f"/{number}")
-        return self.post(f"/{number}", {**answers, "action": action})
-
-    def answer_all(self):
-        self.start()
-        for number, answers in PAGE_ANSWERS.items():
-            last = number == len(PAGE_ANSWERS)
-            response = self.answer(number, answers, "submit" if last else "next")
-        return response
 
 
 @pytest.fixture
@@ -142,17 +95,18 @@ def test_preview_card_uses_the_official_address_when_configured(personal, app):
         ("draft", 403, "Survei ini belum dimulai"),
     ],
 )
-def test_unusable_links_get_a_page_that_says_what_to_do(client, factory, setup, status, phrase):
+def test_unusable_links_get_a_page_that_says_what_to_do(client, factory, setup, status, phrase,
+                                                      today):
     status_of = {"closed": CampaignStatus.CLOSED, "draft": CampaignStatus.DRAFT}
     campaign = factory.campaign(status=status_of.get(setup, CampaignStatus.OPEN))
     if setup == "ended":
-        campaign.closes_on = date.today() - timedelta(days=1)
-        campaign.opens_on = date.today() - timedelta(days=30)
+        campaign.closes_on = today - timedelta(days=1)
+        campaign.opens_on = today - timedelta(days=30)
         factory.session.commit()
     _, token = factory.invitation(
         campaign,
         used=setup == "used",
-        expires_on=date.today() - timedelta(days=1) if setup == "expired" else None,
+        expires_on=today - timedelta(days=1) if setup == "expired" else None,
     )
     url = "/r/unknown-token-0123456789" if setup == "unknown" else f"/r/{token}"
     response = client.get(url)
@@ -280,7 +234,7 @@ def test_language_choice_is_remembered_across_pages(personal, client):
 
 
 def test_submission_stores_one_response_marks_invitation_used_and_drops_saved_answers(
-    personal, session, app
+    personal, session, app, today
 ):
     app.config["ANONYMITY_BATCH"] = 1
     browser, invitation = personal
@@ -298,7 +252,7 @@ def test_submission_stores_one_response_marks_invitation_used_and_drops_saved_an
         "INT_N": "25000",
         "INT_T": "Terima kasih",
     }
-    assert stored.channel == "invited" and stored.submitted_on == date.today()
+    assert stored.channel == "invited" and stored.submitted_on == today
     assert stored.respondent_group == "internal"
     session.refresh(invitation)
     assert invitation.used is True
@@ -506,7 +460,7 @@ def test_https_post_with_our_own_referer_is_accepted(client, factory):
     _, token = factory.invitation(factory.campaign())
     base = f"https://localhost/r/{token}"
     page = client.get(base).get_data(as_text=True)
-    csrf = CSRF.search(page).group(1)
+    csrf = csrf_of(page)
     accepted = client.post(f"{base}/mulai", data={"csrf_token": csrf},
                            headers={"Referer": base})
     assert accepted.status_code == 303

@@ -3,8 +3,6 @@ exactly what the stored answers say."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pytest
 from sqlalchemy import select
@@ -21,7 +19,7 @@ def _store(session, campaign, unit, group, answers, duration):
         campaign_id=campaign.id, unit_id=unit.id, respondent_group=group,
         instrument_version_id=campaign.instrument_version_id, answers=answers,
         cells=analysis.encode_answers(instrument, group, answers), duration_s=duration,
-        channel="invited", submitted_on=date.today()))
+        channel="invited", submitted_on=campaign.opens_on))
 
 
 @pytest.fixture
@@ -86,8 +84,8 @@ def test_campaign_scoring_uses_its_target_populations_and_corrections(session, s
     assert unit["groups"]["internal"]["se"] == 0
 
 
-def test_screening_finds_what_the_demo_planted(session):
-    seed_demo(session)
+def test_screening_finds_what_the_demo_planted(session, today):
+    seed_demo(session, today=today)
     from survey.models import Campaign
 
     current = session.scalars(select(Campaign).where(Campaign.status == "open")).one()
