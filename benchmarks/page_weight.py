@@ -57,7 +57,6 @@ import analysis  # noqa: E402
 from survey import clock, create_app  # noqa: E402
 from survey.database import upgrade  # noqa: E402
 from survey.extensions import db  # noqa: E402
-from survey.forms.questionnaire import build_pages, is_shown  # noqa: E402
 from survey.models import (  # noqa: E402
     Campaign,
     CampaignStatus,
@@ -66,6 +65,7 @@ from survey.models import (  # noqa: E402
     OpenLink,
     Unit,
 )
+from survey.questionnaire import build_pages, is_shown  # noqa: E402
 from survey.services import responding  # noqa: E402
 from survey.services.instruments import default_instrument_text, register_instrument  # noqa: E402
 from survey.services.tokens import new_code, new_token, token_hash  # noqa: E402

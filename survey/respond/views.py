@@ -27,15 +27,15 @@ from sqlalchemy import select
 
 from survey import clock
 from survey.extensions import db
-from survey.forms.questionnaire import (
+from survey.i18n import COOKIE, LANGUAGES
+from survey.models import Campaign, CampaignStatus, OpenLink, Unit
+from survey.questionnaire import (
     Tampered,
     applicable_pages,
     first_open_page,
     is_shown,
     read_page,
 )
-from survey.i18n import COOKIE, LANGUAGES
-from survey.models import Campaign, CampaignStatus, OpenLink, Unit
 from survey.services import responding
 from survey.services.responding import LinkProblem, Progress
 

@@ -21,7 +21,6 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 import analysis
-from survey.forms.questionnaire import is_shown
 from survey.models import (
     Campaign,
     CampaignStatus,
@@ -39,6 +38,7 @@ from survey.models import (
     UnitPopulation,
 )
 from survey.models.base import random_id
+from survey.questionnaire import is_shown
 
 from . import staff
 from .instruments import default_instrument_text, register_instrument

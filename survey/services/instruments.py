@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import analysis
-from survey.forms.questionnaire import layout_problems
 from survey.models import InstrumentVersion
+from survey.questionnaire import layout_problems
 
 DEFAULT_INSTRUMENT = "spi-standard.yaml"
 

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 import analysis
 from survey import clock
-from survey.forms.questionnaire import Page, build_pages, prune_hidden, validate_response
 from survey.models import (
     Campaign,
     CampaignStatus,
@@ -30,6 +29,7 @@ from survey.models import (
     Unit,
 )
 from survey.models.base import random_id
+from survey.questionnaire import Page, build_pages, prune_hidden, validate_response
 
 from .tokens import SealedKey, token_hash
 

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from sqlalchemy import select
-
 from support import Browser
+
 from survey import clock
 from survey.models import CampaignStatus, PartialAnswer, Response
 from survey.services import responding

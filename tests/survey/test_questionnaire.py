@@ -4,7 +4,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 import analysis
-from survey.forms.questionnaire import (
+from survey.questionnaire import (
     Tampered,
     build_pages,
     first_open_page,

@@ -1,4 +1,5 @@
-"""The respondent's questionnaire, built from the pinned instrument.
+"""The respondent's questionnaire, built from the pinned instrument (domain
+rules, not a Flask-WTF form: views, templates and services all use it).
 
 A group's questions are laid out on pages: a profile page (the unscored
 questions before the group's first scored one), one page per dimension in the
