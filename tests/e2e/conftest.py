@@ -30,8 +30,13 @@ PHONE = {
     "has_touch": True,
     "locale": "id-ID",
 }
+#: A laptop screen, the inspectorate's and many respondents' other device.
+LAPTOP = {"width": 1280, "height": 800}
 TIMEOUT_MS = 15_000
 HERE = Path(__file__).resolve().parent
+#: axe-core, vendored for the tests only (tests/e2e/vendor/README.md); the
+#: application never serves it.
+AXE_SOURCE = HERE / "vendor" / "axe.min.js"
 
 
 def pytest_collection_modifyitems(items):
@@ -134,3 +139,63 @@ def new_context(chromium, live_server, screenshot):
 def browser_page(new_context):
     """A page in a new phone browser (390 x 844, touch, id-ID) on the live server."""
     return new_context().new_page()
+
+
+class Axe:
+    """Runs axe-core on pages and collects every violation, of any impact:
+    every rule axe runs by default (WCAG 2.0-2.2 A and AA and its best
+    practices) and target size (WCAG 2.2 AA), which it leaves off.
+
+    axe is added to each new document of a context by an init script (the
+    browser runs it before the page's own scripts, outside the page's
+    Content-Security-Policy, which forbids inline scripts), so pages are
+    checked exactly as they are served. :meth:`check` runs it at phone and
+    at laptop width; :meth:`assert_clean` fails with every violation found,
+    where, and which elements.
+    """
+
+    def __init__(self, new_context):
+        self._new_context = new_context
+        self.checked: list[str] = []
+        self.violations: list[str] = []
+
+    def context(self, **overrides):
+        """A new phone browser context (own cookies) that carries axe-core."""
+        context = self._new_context(**overrides)
+        context.add_init_script(path=str(AXE_SOURCE))
+        return context
+
+    def check(self, page, name: str) -> None:
+        """Check the page as it is now, at phone and at laptop width."""
+        for width, viewport in (("phone", PHONE["viewport"]), ("laptop", LAPTOP)):
+            page.set_viewport_size(viewport)
+            found = page.evaluate(
+                """async () => {
+                  const result = await axe.run(document, {
+                    resultTypes: ["violations"],
+                    // WCAG 2.2 AA 2.5.8, which axe leaves off by default.
+                    rules: {"target-size": {enabled: true}}});
+                  return result.violations.map(v => ({
+                    id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ")),
+                    count: v.nodes.length}));
+                }"""
+            )
+            self.checked.append(f"{name} @{width}")
+            for v in found:
+                self.violations.append(
+                    f"{name} @{width} ({page.url}): {v['id']} [{v['impact']}] {v['help']}; "
+                    f"{v['count']} element(s), e.g. {', '.join(v['nodes'])}"
+                )
+        page.set_viewport_size(PHONE["viewport"])
+
+    def assert_clean(self) -> None:
+        print(f"axe-core checked {len(self.checked)} page views")
+        assert self.checked, "no page was checked"
+        assert not self.violations, "axe-core violations:\n" + "\n".join(self.violations)
+
+
+@pytest.fixture
+def axe(new_context) -> Axe:
+    """An :class:`Axe` for the test; ``axe.context()`` opens browsers."""
+    return Axe(new_context)
