@@ -6,6 +6,7 @@
     survey create-user           add a staff account
     survey maintain              delete expired unfinished answers, store held-back responses
                                  of closed campaigns (run daily from cron)
+    survey worker [--once]       run background jobs (only needed with JOB_RUNNER=external)
 
 Configuration problems and an unusable database end the command with a
 one-line message on stderr and exit code 2, never a traceback.
@@ -233,6 +234,29 @@ def create_user(
     click.echo(f"Created {user.role.value} {user.email}.")
     if generated:
         click.echo(f"Password (shown once): {password}")
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run the jobs that are due, then stop.")
+def worker(once: bool) -> None:
+    """Run background jobs (sending, refreshing results) until stopped.
+
+    Needed only with JOB_RUNNER=external; by default each app process runs
+    jobs in a thread of its own. Several workers may run at once."""
+    import threading
+
+    from .worker import work
+
+    app = _app()
+    stop = threading.Event()
+    if not once:
+        click.echo("Running background jobs (Ctrl+C to stop)...")
+    try:
+        ran = work(app, stop=stop, once=once)
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+    click.echo(f"Ran {ran} job{'s' if ran != 1 else ''}.")
 
 
 @cli.command()

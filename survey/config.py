@@ -63,6 +63,18 @@ def _timezone(raw: str) -> str:
     return raw
 
 
+def _redis_url(raw: str) -> str:
+    if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("expected a redis://, rediss:// or unix:// URL")
+    return raw
+
+
+def _job_runner(raw: str) -> str:
+    if raw not in ("thread", "external"):
+        raise ValueError("expected thread or external")
+    return raw
+
+
 def _log_level(raw: str) -> str:
     value = raw.upper()
     if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -146,6 +158,27 @@ SETTINGS: tuple[Setting, ...] = (
         "a response keeps",
     ),
     Setting("LOG_LEVEL", "INFO", _log_level, "Logging level: DEBUG, INFO, WARNING or ERROR"),
+    Setting(
+        "REDIS_URL",
+        "",
+        _redis_url,
+        "Redis for rate limits shared by every app process, e.g. redis://127.0.0.1:6379/0; "
+        "empty = each process counts in its own memory",
+    ),
+    Setting(
+        "RATE_LIMITS",
+        "true",
+        _boolean,
+        "Limit how often one client may start, submit, report or sign in; switch off only "
+        "for load tests",
+    ),
+    Setting(
+        "JOB_RUNNER",
+        "thread",
+        _job_runner,
+        "Who runs background jobs (sending, refreshing results): thread = a thread in each "
+        "app process; external = only `survey worker` processes",
+    ),
 )
 
 

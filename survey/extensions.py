@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g
 from flask_babel import Babel
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from .clients import client_key
 from .database import make_engine
 
 
@@ -44,3 +46,7 @@ db = Database()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+#: Rate limits (Flask-Limiter): per client key (survey/clients.py), stored in
+#: Redis when REDIS_URL is set so that every app process shares them, else
+#: in the process's memory. Views add their own limits with ``limiter.limit``.
+limiter = Limiter(key_func=client_key)

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .extensions import babel, csrf, db, login_manager
+from .extensions import babel, csrf, db, limiter, login_manager
 from .i18n import (
     LANGUAGE_NAMES,
     current_language,
@@ -75,6 +75,7 @@ def init_app(app: Flask) -> None:
 
     db.init_app(app)
     csrf.init_app(app)
+    _init_limiter(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
 
@@ -92,6 +93,10 @@ def init_app(app: Flask) -> None:
         status_name=status_name,
     )
     app.before_request(_refuse_nul_bytes)
+    if app.config["JOB_RUNNER"] == "thread":
+        from .worker import start_thread
+
+        start_thread(app)
     app.after_request(_security_headers)
     _register_error_pages(app)
     # Respondents are on slow prepaid connections: static files are cached for
@@ -102,6 +107,17 @@ def init_app(app: Flask) -> None:
     def _static_version(endpoint: str, values: dict) -> None:
         if endpoint == "static" and "filename" in values and "v" not in values:
             values["v"] = _asset_digest(os.path.join(app.static_folder, values["filename"]))
+
+
+def _init_limiter(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_ENABLED", app.config["RATE_LIMITS"])
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "survey")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # If Redis is unreachable, count in memory rather than refuse respondents.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    limiter.init_app(app)
 
 
 def _refuse_nul_bytes():

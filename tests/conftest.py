@@ -38,6 +38,12 @@ from survey.services.tokens import new_code, new_token, token_hash
 
 REPO = Path(__file__).resolve().parent.parent
 
+
+def pytest_configure(config):
+    # Apps that tests build run no job thread: tests run jobs themselves
+    # (survey.services.jobs.run_pending), so nothing happens behind their back.
+    os.environ.setdefault("JOB_RUNNER", "external")
+
 #: A small instrument for respondent tests: three pages per group, skip logic
 #: across pages (INT_P1 -> INT_B*) and on one page (INT_A1 -> INT_A2), a
 #: required question, and every question type.
@@ -218,6 +224,8 @@ def app(database_url, _schema, tmp_path):
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "SECRET_KEY": "test-secret-key-not-for-production",
             "TESTING": True,
+            # Tests run background jobs themselves (survey.services.jobs.run_pending).
+            "JOB_RUNNER": "external",
         }
     )
     yield app

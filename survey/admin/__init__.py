@@ -1,11 +1,28 @@
 """Staff blueprint (/staff): the inspectorate, unit managers and auditors.
 
-Every route except sign-in requires a signed-in, active account; what a
-person sees is limited to their units on the server (services.staff).
+One module per area of work (sign-in, campaign progress, ...). Every view
+declares who may use it (``access.allow``); the guard below refuses the
+rest, and scopes objects to the person's institution and offices on the
+server (``access.campaign_or_404``, ``access.unit_or_404``).
 """
 
 from flask import Blueprint
 
+from survey.extensions import login_manager
+
+from . import access
+
 bp = Blueprint("admin", __name__)
 
-from . import views  # noqa: E402,F401  (registers the routes)
+
+@bp.before_request
+def _guard():
+    return access.enforce(login_manager.unauthorized)
+
+
+@bp.app_context_processor
+def _access_helpers():
+    return {"can": access.can, "Capability": access.Capability}
+
+
+from . import auth, progress  # noqa: E402,F401  (registers the routes)

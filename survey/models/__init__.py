@@ -5,6 +5,7 @@ from .base import Base
 from .campaign import Campaign, CampaignStatus, Correction, OpenLink
 from .instrument import InstrumentVersion
 from .invitation import Invitation
+from .job import Job, JobStatus
 from .organisation import Institution, Unit, UnitPopulation
 from .report import CitizenReport, ReportCategory, ReportStatus
 from .response import Channel, PartialAnswer, PendingResponse, Response
@@ -21,6 +22,8 @@ __all__ = [
     "Institution",
     "InstrumentVersion",
     "Invitation",
+    "Job",
+    "JobStatus",
     "OpenLink",
     "PartialAnswer",
     "PendingResponse",

@@ -6,7 +6,7 @@ import enum
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
@@ -26,25 +26,28 @@ NAMING_CONVENTION = {
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 
 
-class UTCDateTime(DateTime):
-    """Timezone-aware UTC datetimes on both databases (SQLite keeps no zone)."""
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both databases.
 
+    PostgreSQL keeps the zone (timestamptz). SQLite keeps none: values are
+    stored as UTC and read back with UTC attached, so Python code never
+    compares a naive with an aware datetime."""
+
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use survey.clock.now()")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def result_processor(self, dialect, coltype):
-        parent = super().result_processor(dialect, coltype)
-
-        def process(value):
-            if parent is not None:
-                value = parent(value)
-            if value is not None and value.tzinfo is None:
-                value = value.replace(tzinfo=UTC)
-            return value
-
-        return process
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
 
 
 class Base(DeclarativeBase):

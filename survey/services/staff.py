@@ -12,6 +12,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from survey.models import AuditEntry, Campaign, Institution, Role, StaffUser, Unit
 from survey.models.base import utcnow
 
+from . import audit
+
 
 class StaffError(ValueError):
     """A staff account request that cannot be carried out (one-line message)."""
@@ -31,17 +33,22 @@ def create_user(
     password: str,
     unit_code: str | None = None,
     institution_code: str | None = None,
+    actor: StaffUser | None = None,
 ) -> StaffUser:
     """Create a staff account.
 
-    Unit codes are unique within an institution; ``institution_code`` says
-    which one when several institutions use the same code.
+    The account belongs to an institution: the unit's, the one named by
+    ``institution_code``, or the only one there is. An administrator
+    created while no institution exists (a new installation) administers
+    the whole platform. Unit codes are unique within an institution;
+    ``institution_code`` says which one when several use the same code.
 
     Raises
     ------
     StaffError
         Duplicate email, a unit manager without a unit, an unknown or
-        ambiguous unit code, or a password shorter than 10 characters.
+        ambiguous unit or institution, or a password shorter than 10
+        characters.
     """
     email = email.strip().lower()
     try:
@@ -56,28 +63,54 @@ def create_user(
         raise StaffError("the password must have at least 10 characters")
     if session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email)):
         raise StaffError(f"a staff account for {email} already exists")
+    institution = _institution(session, institution_code)
     unit = None
     if unit_code:
         query = select(Unit).join(Unit.institution).where(Unit.code == unit_code)
-        if institution_code:
-            query = query.where(Institution.code == institution_code)
+        if institution is not None:
+            query = query.where(Unit.institution_id == institution.id)
         units = session.scalars(query).all()
         if not units:
-            where = f" in institution {institution_code!r}" if institution_code else ""
+            where = f" in institution {institution.code!r}" if institution else ""
             raise StaffError(f"no unit with code {unit_code!r}{where}")
         if len(units) > 1:
             names = ", ".join(sorted(u.institution.code for u in units))
             raise StaffError(f"unit code {unit_code!r} exists in several institutions "
                              f"({names}); say which with --institution")
         unit = units[0]
+        institution = unit.institution
     if role == Role.UNIT_MANAGER and unit is None:
         raise StaffError("a unit manager needs --unit, the code of their unit")
-    user = StaffUser(email=email, name=name.strip() or email, role=role, unit=unit)
+    if institution is None and role != Role.ADMIN:
+        raise StaffError("say which institution the account belongs to with --institution "
+                         "(several exist)" if _institution_count(session)
+                         else "there is no institution yet: create an administrator, "
+                              "who adds the institution and its offices first")
+    user = StaffUser(email=email, name=name.strip() or email, role=role, unit=unit,
+                     institution=institution)
     user.set_password(password)
     session.add(user)
-    session.add(AuditEntry(action="staff.create", target=email, detail={"role": role.value}))
+    session.flush()
+    audit.record(session, "staff.create", actor=actor, target=email,
+                 detail={"role": role.value}, institution_id=user.institution_id)
     session.commit()
     return user
+
+
+def _institution_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Institution))
+
+
+def _institution(session: Session, code: str | None) -> Institution | None:
+    """The named institution; without a name, the only one (or None)."""
+    if code:
+        found = session.scalar(select(Institution).where(Institution.code == code))
+        if found is None:
+            raise StaffError(f"no institution with code {code!r}")
+        return found
+    if _institution_count(session) == 1:
+        return session.scalar(select(Institution))
+    return None
 
 
 #: Failed sign-ins per account within the window before further attempts
@@ -121,30 +154,50 @@ def authenticate(session: Session, email: str, password: str) -> StaffUser | Non
     else:
         valid = user.check_password(password) and user.active
     if not valid:
-        session.add(AuditEntry(action="staff.login_failed", target=email[:200]))
+        audit.record(session, "staff.login_failed", target=email,
+                     institution_id=user.institution_id if user else None)
         session.commit()
         return None
     user.last_login_at = utcnow()
-    session.add(AuditEntry(actor_id=user.id, action="staff.login", target=user.email))
+    audit.record(session, "staff.login", actor=user, target=user.email)
     session.commit()
     return user
 
 
 def visible_campaigns(session: Session, user: StaffUser) -> list[Campaign]:
-    """Campaigns ``user`` may open, newest first: a unit manager sees those
-    of their own institution only; inspectorate roles see every one."""
+    """Campaigns ``user`` may open, newest first: those of their own
+    institution (every institution's for a platform administrator)."""
     query = select(Campaign).order_by(Campaign.opens_on.desc(), Campaign.id.desc())
-    if user.role == Role.UNIT_MANAGER:
-        query = query.where(Campaign.institution_id == user.unit.institution_id)
+    if user.institution_id is not None:
+        query = query.where(Campaign.institution_id == user.institution_id)
     return list(session.scalars(query))
 
 
 def visible_unit_ids(session: Session, user: StaffUser) -> set[int] | None:
-    """The units whose figures ``user`` may see: None means every unit; a
-    unit manager sees their unit and the units below it."""
+    """The units whose figures ``user`` may see, within the institutions
+    they may see (:func:`can_see_institution`): None means every unit of
+    those; a unit manager sees their unit and the units below it."""
     if user.role != Role.UNIT_MANAGER:
         return None
-    allowed, frontier = {user.unit_id}, [user.unit_id]
+    return unit_subtree(session, user.unit_id)
+
+
+def can_see_institution(user: StaffUser, institution_id: int) -> bool:
+    """Whether ``user`` may see anything of this institution."""
+    return user.institution_id is None or user.institution_id == institution_id
+
+
+def can_see_unit(session: Session, user: StaffUser, unit: Unit) -> bool:
+    """Whether ``user`` may see this unit's figures."""
+    if not can_see_institution(user, unit.institution_id):
+        return False
+    visible = visible_unit_ids(session, user)
+    return visible is None or unit.id in visible
+
+
+def unit_subtree(session: Session, unit_id: int) -> set[int]:
+    """A unit and every unit below it."""
+    allowed, frontier = {unit_id}, [unit_id]
     while frontier:
         children = session.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier))).all()
         frontier = [c for c in children if c not in allowed]

@@ -54,8 +54,11 @@ def test_serve_refuses_a_database_without_schema(instance):
 
 
 def test_db_upgrade_downgrade_and_current(instance):
-    assert "Schema at revision 0001" in run("db", "upgrade", env=instance).stdout
-    assert run("db", "current", env=instance).stdout.startswith("0001")
+    from survey.database import head_revision
+
+    head = head_revision()
+    assert f"Schema at revision {head}." in run("db", "upgrade", env=instance).stdout
+    assert run("db", "current", env=instance).stdout.startswith(head)
     down = run("db", "downgrade", "--yes", env=instance)
     assert "base (empty)" in down.stdout
     assert run("db", "current", env=instance).stdout.startswith("base (empty)")
@@ -115,10 +118,10 @@ def test_demo_serves_the_printed_address(instance):
 
 def test_create_user_prints_a_generated_password_once(instance):
     run("db", "upgrade", env=instance)
-    result = run("create-user", "--email", "Silvi@Inspektorat.example", "--role", "inspector",
+    result = run("create-user", "--email", "Silvi@Inspektorat.example", "--role", "admin",
                  env=instance)
     assert result.returncode == 0
-    assert "Created inspector silvi@inspektorat.example." in result.stdout
+    assert "Created admin silvi@inspektorat.example." in result.stdout
     assert re.search(r"Password \(shown once\): \S{16}", result.stdout)
 
 
@@ -126,6 +129,8 @@ def test_create_user_prints_a_generated_password_once(instance):
     (["--role", "unit_manager"], "needs --unit"),
     (["--role", "unit_manager", "--unit", "NOPE"], "no unit with code 'NOPE'"),
     (["--role", "admin", "--password", "short"], "at least 10 characters"),
+    (["--role", "inspector"], "there is no institution yet"),
+    (["--role", "auditor", "--institution", "NOPE"], "no institution with code 'NOPE'"),
 ])
 def test_create_user_refuses_bad_requests_clearly(instance, args, says):
     run("db", "upgrade", env=instance)

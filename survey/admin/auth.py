@@ -1,0 +1,50 @@
+"""Staff sign-in and sign-out."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+
+from survey.extensions import db, login_manager
+from survey.forms.staff import LoginForm
+from survey.models import StaffUser
+from survey.services import staff
+
+from . import bp
+from .access import public, signed_in
+
+login_manager.login_view = "admin.login"
+login_manager.login_message = None
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> StaffUser | None:
+    if not user_id.isdigit():
+        return None
+    return db.session.get(StaffUser, int(user_id))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = staff.authenticate(db.session, form.email.data, form.password.data)
+        except staff.SignInLocked:
+            flash(_("Too many failed attempts for this account. Please try again in "
+                    "15 minutes."), "error")
+            return render_template("admin/login.html", form=form), 429
+        if user is not None:
+            login_user(user)
+            return redirect(url_for("admin.overview"), code=303)
+        flash(_("Email or password is not correct."), "error")
+    return render_template("admin/login.html", form=form)
+
+
+@bp.post("/logout")
+@signed_in
+def logout():
+    logout_user()
+    return redirect(url_for("admin.login"), code=303)
