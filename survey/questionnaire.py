@@ -4,8 +4,9 @@ rules, not a Flask-WTF form: views, templates and services all use it).
 A group's questions are laid out on pages: a profile page (the unscored
 questions before the group's first scored one), one page per dimension in the
 instrument's order, and a closing page for the remaining unscored questions.
-``show_if`` is evaluated here, on the server, so the form works without
-JavaScript.
+A block too tall for two phone screens is split over several pages, as few
+and as even as fit (:func:`estimated_height`). ``show_if`` is evaluated here,
+on the server, so the form works without JavaScript.
 
 Everything here is a pure function of the instrument and the submitted form
 data; the views turn :class:`Tampered` into a 400 and :class:`PageResult`
@@ -22,6 +23,20 @@ from decimal import Decimal
 from analysis import Instrument, Question
 
 TEXT_LIMIT = 2000  # characters, where the instrument sets no max_length
+
+# How tall questions are on a 390 x 844 phone, estimated from their text, so
+# that no page is taller than two screens (1,688 px). Calibrated against
+# Chromium with static/css/app.css; tests/e2e/test_page_height.py measures
+# the real pages of the default instrument.
+QUESTIONS_BUDGET_PX = 1090  # two screens less the page around the questions (< 600 px)
+_QUESTION_PX = 58  # a question's frame: padding, border, the gap below it
+_LINE_PX = 27  # one line of a question's text (bold, 17 px)
+_LEGEND_CHARS = 32  # characters per line of a question's text, with room for wrapping
+_HELP_LINE_PX = 24
+_HELP_CHARS = 44
+_OPTION_PX = 54  # one option: a 48 px tap target and the gap below it
+_OPTION_CHARS = 26  # characters per line of an option's label
+_FIELD_PX = {"number": 60, "text": 150}
 
 PROFILE_TITLE = {"id": "Tentang Anda", "en": "About you"}
 CLOSING_TITLE = {"id": "Penutup", "en": "Closing"}
@@ -40,6 +55,8 @@ class Page:
     key: str  # "profile", a dimension key, or "closing"
     title: Mapping[str, str]
     questions: tuple[Question, ...]
+    part: int = 1  # this page's place among the pages its block is split over
+    parts: int = 1
 
 
 @dataclass
@@ -85,7 +102,82 @@ def _build_pages(instrument: Instrument, group: str) -> tuple[Page, ...]:
             sections.append((dimension, title, members))
     if closing:
         sections.append(("closing", CLOSING_TITLE, closing))
-    return tuple(Page(i + 1, key, title, qs) for i, (key, title, qs) in enumerate(sections))
+    pages: list[Page] = []
+    for key, title, members in sections:
+        runs = split_questions(members, QUESTIONS_BUDGET_PX)
+        for part, run in enumerate(runs, start=1):
+            pages.append(Page(len(pages) + 1, key, title, run, part, len(runs)))
+    return tuple(pages)
+
+
+def _lines(text: str, per_line: int) -> int:
+    return max(1, -(-len(text) // per_line))
+
+
+def _longest(texts: Mapping[str, str] | None) -> str:
+    # Pages are the same in every language: lay them out for the longest text.
+    return max((texts or {}).values(), key=len, default="")
+
+
+def estimated_height(question: Question) -> int:
+    """Pixels ``question`` takes on a 390 px wide screen, shown, in its
+    longer language; a little more rather than less. (Without JavaScript a
+    question that depends on an answer on its own page also shows a one-line
+    hint; with it, the hint stays hidden. Pages are laid out for the latter.)"""
+    height = _QUESTION_PX + _LINE_PX * _lines(_longest(question.text), _LEGEND_CHARS)
+    if question.required:
+        height += _LINE_PX // 2  # the "(required)" marker may wrap
+    if question.help:
+        height += 16 + _HELP_LINE_PX * _lines(_longest(question.help), _HELP_CHARS)
+    if question.options:
+        height += sum(
+            _OPTION_PX + _LINE_PX * (_lines(_longest(o.label) or o.code, _OPTION_CHARS) - 1)
+            for o in question.options
+        )
+    else:
+        height += _FIELD_PX.get(question.type, _FIELD_PX["text"])
+    return height
+
+
+def split_questions(questions: tuple[Question, ...], budget: int) -> list[tuple[Question, ...]]:
+    """``questions`` cut into consecutive runs, each within ``budget``
+    pixels (a question taller than that alone gets a page of its own): as
+    few runs as possible, and among those the one whose tallest run is the
+    shortest, so that a block splits evenly instead of leaving one question
+    on a last page. The order is kept, so a ``show_if`` source never moves
+    after the question it controls."""
+    heights = [estimated_height(q) for q in questions]
+    for parts in range(1, len(questions) + 1):
+        bounds, tallest = _even_cut(heights, parts)
+        if tallest <= budget or parts == len(questions):
+            return [questions[start:end] for start, end in bounds]
+    return []
+
+
+def _even_cut(heights: list[int], parts: int) -> tuple[list[tuple[int, int]], int]:
+    """The cut of ``heights`` into ``parts`` consecutive runs whose tallest
+    sum is the smallest (linear partition, by dynamic programming)."""
+    n = len(heights)
+    before = [0]
+    for height in heights:
+        before.append(before[-1] + height)
+    infinite = float("inf")
+    # best[k][i]: the smallest tallest run for the first i heights in k runs;
+    # start[k][i]: where the last of those runs begins.
+    best = [[infinite] * (n + 1) for _ in range(parts + 1)]
+    start = [[0] * (n + 1) for _ in range(parts + 1)]
+    best[0][0] = 0
+    for k in range(1, parts + 1):
+        for i in range(k, n + 1):
+            for j in range(k - 1, i):
+                tallest = max(best[k - 1][j], before[i] - before[j])
+                if tallest < best[k][i]:
+                    best[k][i], start[k][i] = tallest, j
+    bounds, end = [], n
+    for k in range(parts, 0, -1):
+        bounds.append((start[k][end], end))
+        end = start[k][end]
+    return bounds[::-1], int(best[parts][n])
 
 
 def layout_problems(instrument: Instrument) -> list[str]:
@@ -129,6 +221,23 @@ def applicable_pages(pages: tuple[Page, ...], answers: Mapping[str, str]) -> tup
     so far. A page whose every question an earlier answer hides is skipped:
     a citizen who used no service never sees an empty service page."""
     return tuple(p for p in pages if any(is_shown(q, answers) for q in p.questions))
+
+
+def expected_pages(pages: tuple[Page, ...], answers: Mapping[str, str],
+                   done: set[int]) -> tuple[Page, ...]:
+    """The pages the person will see, as far as can be told now: those with
+    a question shown, and those with a question that waits on an answer not
+    given yet, on a page not saved yet. The progress line counts these, so the intro, the
+    first page and every page after it give the same total until an answer
+    closes pages (a citizen who used no service skips the service pages)."""
+    unsaved = {q.id for p in pages if p.number not in done for q in p.questions}
+    may_show: dict[str, bool] = {}  # in page order: a source comes before its question
+    for page in pages:
+        for q in page.questions:
+            source = q.show_if.question if q.show_if else None
+            may_show[q.id] = is_shown(q, answers) or (
+                source in unsaved and not answers.get(source) and may_show.get(source, False))
+    return tuple(p for p in pages if any(may_show[q.id] for q in p.questions))
 
 
 def first_open_page(pages: tuple[Page, ...], done: set[int],

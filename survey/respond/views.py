@@ -32,6 +32,7 @@ from survey.models import Campaign, CampaignStatus, OpenLink, Unit
 from survey.questionnaire import (
     Tampered,
     applicable_pages,
+    expected_pages,
     first_open_page,
     is_shown,
     read_page,
@@ -178,6 +179,7 @@ def intro(kind: str, code: str):
     started = _started_serializer().dumps(clock.timestamp())
     questions = sum(len(p.questions) for p in respondent.link.pages)
     minutes = max(3, round(questions * SECONDS_PER_QUESTION / 60))
+    seen = progress or Progress()
     return render_template(
         "respond/intro.html",
         respondent=respondent,
@@ -185,6 +187,7 @@ def intro(kind: str, code: str):
         resume_at=resume_at,
         started=started,
         minutes=minutes,
+        page_count=len(expected_pages(respondent.link.pages, seen.answers, seen.done)),
     )
 
 
@@ -296,7 +299,7 @@ def page(kind: str, code: str, number: int):
 
 def _render_page(respondent: _Respondent, current, progress: Progress, *, errors, submitted=None):
     answers = progress.answers
-    numbers = [p.number for p in applicable_pages(respondent.link.pages, answers)]
+    numbers = [p.number for p in expected_pages(respondent.link.pages, answers, progress.done)]
     return render_template(
         "respond/page.html",
         respondent=respondent,

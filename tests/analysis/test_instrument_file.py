@@ -59,7 +59,7 @@ def test_the_valid_example_loads_with_defaults_filled_in():
 
 def test_the_default_instrument_set_validates():
     instrument = load_instrument(DEFAULT)
-    assert (instrument.id, instrument.version) == ("spi-standard", "2026.1")
+    assert (instrument.id, instrument.version) == ("spi-standard", "2026.2")
     assert instrument.warnings == ()
 
 

@@ -37,48 +37,13 @@ if os.environ.get("CI") != "true":  # under CI a missing playwright must fail th
     pytest.importorskip(
         "playwright.sync_api", reason="the playwright package is not installed; browser tests"
     )
+from browsing import FILL, SHOW_ALL  # noqa: E402
 from flask import url_for  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from survey.models import Campaign, CampaignStatus, CitizenReport, StaffUser, Unit  # noqa: E402
 from survey.services.demo import seed_demo  # noqa: E402
-
-#: Answers to the default instrument's show_if sources that show every
-#: question, and a valid value for its number question.
-SHOW_ALL = {
-    "INT_PROFILE_3": "Y",
-    "INT_SOS_03": "4",
-    "EXT_PROFILE_2": "3",
-    "EXT_PROFILE_5": "Y",
-    "EXT_IT_01": "Y",
-    "EXP_PROFILE_3": "Y",
-}
-
-#: Fills every visible question of the page, top to bottom, as a person
-#: would: a change event after each answer lets the page's script reveal
-#: the questions that depend on it before the loop reaches them.
-FILL = """(prefer) => {
-  for (const fieldset of document.querySelectorAll("fieldset.question")) {
-    if (fieldset.hidden) continue;
-    const id = fieldset.id.slice(2);
-    const choices = [...fieldset.querySelectorAll("input[type=radio], input[type=checkbox]")];
-    if (choices.length) {
-      const wanted = prefer[id] ? prefer[id].split(";") : [choices[0].value];
-      for (const input of choices) {
-        if (wanted.includes(input.value)) {
-          input.checked = true;
-          input.dispatchEvent(new Event("change", {bubbles: true}));
-        }
-      }
-    } else {
-      const field = fieldset.querySelector("textarea, input");
-      field.value = field.inputMode === "decimal" ? "50000" : "Tidak ada.";
-      field.dispatchEvent(new Event("input", {bubbles: true}));
-      field.dispatchEvent(new Event("change", {bubbles: true}));
-    }
-  }
-}"""
 
 #: Respondent endpoints with path parameters that the walks below visit.
 WALKED = {"respond.intro", "respond.start", "respond.page", "respond.set_language"}

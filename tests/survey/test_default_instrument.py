@@ -64,7 +64,7 @@ def test_does_the_default_instrument_load_without_warnings(instrument):
 
 
 def test_are_id_version_target_and_bands_as_specified(instrument):
-    assert (instrument.id, instrument.version, instrument.target) == ("spi-standard", "2026.1", 72)
+    assert (instrument.id, instrument.version, instrument.target) == ("spi-standard", "2026.2", 72)
     assert [(b.key, b.min) for b in instrument.bands] == [
         ("rentan", 0), ("waspada", 73), ("terjaga", 78)]
 
@@ -150,13 +150,22 @@ def test_do_the_reverse_keyed_comments_match_the_scores(instrument):
 
 
 def test_are_profile_questions_unscored_optional_choices(instrument):
+    gates = {q.show_if.question for q in instrument.questions if q.show_if}
     for group in instrument.groups:
         profile = pages(instrument, group)[0]
         assert profile, group
         for q in profile:
             assert q.type == "choice" and q.dimension is None, q.id
             assert q.options and all(o.score is None for o in q.options), q.id
-            assert q.required is False, q.id
+            # Only a gate that decides which questions apply may be required,
+            # and then its help must not say it may be skipped.
+            if q.required:
+                assert q.id in gates, q.id
+                assert "skip" not in q.help["en"].lower(), q.id
+
+
+def test_does_the_demo_show_a_required_question(instrument):
+    assert [q.id for q in instrument.questions if q.required] == ["EXT_PROFILE_2"]
 
 
 def test_are_each_groups_questions_written_in_page_order(instrument):

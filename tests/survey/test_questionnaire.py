@@ -5,8 +5,11 @@ from werkzeug.datastructures import MultiDict
 
 import analysis
 from survey.questionnaire import (
+    QUESTIONS_BUDGET_PX,
     Tampered,
     build_pages,
+    estimated_height,
+    expected_pages,
     first_open_page,
     layout_problems,
     prune_hidden,
@@ -149,3 +152,65 @@ def test_resume_continues_at_first_page_not_saved(pages):
     assert first_open_page(pages, {1, 2}) == 3
     assert first_open_page(pages, {1, 3}) == 2
     assert first_open_page(pages, {1, 2, 3, 4}) == 4
+
+
+#: One dimension of seven agree-scale questions with long texts (about four
+#: phone screens), the fourth shown only after an answer to the second.
+LONG_DIMENSION = """
+id: long
+version: "1"
+target: 72
+bands: [{key: low, min: 0}]
+groups: {internal: {weight: 1, min_n: 2}}
+dimensions: [alpha, beta]
+questions:
+  - {id: P1, group: internal, type: choice, text: {id: Pengadaan?, en: Procurement?},
+     options: [{code: Y, score: null}, {code: N, score: null}]}
+""" + "".join(
+    f"""  - {{id: A{n}, group: internal, dimension: alpha, options: &s{n} [{{code: "1", score: 0}},
+       {{code: "2", score: 33.3333}}, {{code: "3", score: 66.6667}}, {{code: "4", score: 100}},
+       {{code: "9", score: null}}],{" show_if: {question: A2, in: ['1']}," if n == 4 else ""}
+       text: {{id: "{'Dalam 12 bulan terakhir, pertanyaan yang cukup panjang nomor ' * 2}{n}",
+              en: "In the last 12 months, a rather long question {n}"}}}}
+"""
+    for n in range(1, 8)
+) + """  - {id: B1, group: internal, dimension: beta, show_if: {question: P1, in: [Y]},
+     text: {id: B, en: B}, options: [{code: "1", score: 0}, {code: "2", score: 100}]}
+"""
+
+
+def test_a_topic_taller_than_two_phone_screens_is_split_evenly_in_order():
+    instrument = analysis.parse_instrument(LONG_DIMENSION)
+    pages = build_pages(instrument, "internal")
+    alpha = [p for p in pages if p.key == "alpha"]
+    assert len(alpha) > 1
+    assert [(p.part, p.parts) for p in alpha] == [(n, len(alpha)) for n in range(1, len(alpha) + 1)]
+    assert [q.id for p in alpha for q in p.questions] == [f"A{n}" for n in range(1, 8)]
+    sizes = [len(p.questions) for p in alpha]
+    assert max(sizes) - min(sizes) <= 1, sizes  # even, not a lone question at the end
+    for page in alpha:
+        assert sum(estimated_height(q) for q in page.questions) <= QUESTIONS_BUDGET_PX
+    # Fewer pages would not fit: each pair of neighbouring pages is too tall together.
+    for first, second in zip(alpha, alpha[1:], strict=False):
+        together = first.questions + second.questions
+        assert sum(estimated_height(q) for q in together) > QUESTIONS_BUDGET_PX
+    assert [p.number for p in pages] == list(range(1, len(pages) + 1))
+    assert layout_problems(instrument) == []
+
+
+def test_a_short_topic_stays_on_one_page(pages):
+    assert all(p.parts == 1 for p in pages)
+
+
+def test_page_count_includes_pages_that_wait_on_an_answer_not_saved_yet():
+    instrument = analysis.parse_instrument(LONG_DIMENSION)
+    pages = build_pages(instrument, "internal")
+    beta = pages[-1]
+    assert [q.id for q in beta.questions] == ["B1"]
+    # Nothing saved: the intro and page 1 count every page.
+    assert expected_pages(pages, {}, set()) == pages
+    # P1 answered on page 1 but not saved yet: its answer decides.
+    assert beta not in expected_pages(pages, {"P1": "N"}, set())
+    # P1 left blank and page 1 saved: beta will not be shown.
+    assert beta not in expected_pages(pages, {}, {1})
+    assert beta in expected_pages(pages, {"P1": "Y"}, {1})
