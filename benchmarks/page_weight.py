@@ -61,14 +61,13 @@ from survey.models import (  # noqa: E402
     Campaign,
     CampaignStatus,
     Institution,
-    Invitation,
     OpenLink,
     Unit,
 )
 from survey.questionnaire import build_pages, is_shown  # noqa: E402
-from survey.services import responding  # noqa: E402
+from survey.services import invitations, responding  # noqa: E402
 from survey.services.instruments import default_instrument_text, register_instrument  # noqa: E402
-from survey.services.tokens import new_code, new_token, token_hash  # noqa: E402
+from survey.services.tokens import new_code  # noqa: E402
 
 LIMIT = 60 * 1024  # bytes: "at most 60 KB transferred" (issue 3, item 6)
 GZIP_LEVEL = 6
@@ -291,19 +290,12 @@ def create_links(app: Flask) -> dict[str, str]:
             status=CampaignStatus.OPEN,
             instrument_version=version,
         )
+        session.add(campaign)
+        session.flush()
         links = {}
         for group in ("internal", "expert"):
-            token = new_token()
-            session.add(
-                Invitation(
-                    campaign=campaign,
-                    unit=unit,
-                    respondent_group=group,
-                    phone="+6281200000000",
-                    token_hash=token_hash(token),
-                    expires_on=campaign.closes_on,
-                )
-            )
+            (_, token), = invitations.issue(session, campaign, [invitations.Invitee(
+                unit.id, group, phone="+6281200000000")], seal=None)
             links[group] = f"/r/{token}"
         code = new_code()
         session.add(OpenLink(campaign=campaign, unit=unit, code=code))

@@ -7,14 +7,19 @@
     survey maintain              delete expired unfinished answers, store held-back responses
                                  of closed campaigns (run daily from cron)
     survey worker [--once]       run background jobs (only needed with JOB_RUNNER=external)
+    survey units import FILE --institution CODE
+    survey campaign create|open|close|list
+    survey invitations import|export|send|remind
+    survey check TEXT_OR_LINK    is this message or link genuine? (exit 0: yes)
 
-Configuration problems and an unusable database end the command with a
-one-line message on stderr and exit code 2, never a traceback.
+Configuration problems, an unusable database and bad input end the command
+with a one-line message on stderr and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 import click
 from alembic.util import CommandError as AlembicCommandError
@@ -26,10 +31,23 @@ from .database import DatabaseUnavailable
 EXIT_USAGE = 2
 
 
-def main() -> None:
-    """Console entry point."""
+class Refused(click.ClickException):
+    """Bad input to a command: one line on stderr, exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file=None) -> None:
+        click.echo(f"survey: error: {self.format_message()}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point (``argv``: the arguments, for tests)."""
     try:
-        cli.main(standalone_mode=False, prog_name="survey")
+        cli.main(args=argv, standalone_mode=False, prog_name="survey")
+    except click.UsageError as exc:   # a missing argument, an unknown option or choice
+        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"survey: error: {exc.format_message()}{where}", err=True)
+        sys.exit(EXIT_USAGE)
     except (ConfigError, DatabaseUnavailable) as exc:
         click.echo(f"survey: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
@@ -110,7 +128,10 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     with app.app_context():
         upgrade(db.engine)
         click.echo("Seeding the demo city (Kota Harapan Jaya)...")
-        result = seed_demo(db.session, today=clock.today(app.config["TIMEZONE"]))
+        from .services.tokens import LinkSeal
+
+        result = seed_demo(db.session, today=clock.today(app.config["TIMEZONE"]),
+                           seal=LinkSeal(app.config["SECRET_KEY"]))
     base = f"http://{host}:{port}"
     if result.created:
         click.echo(
@@ -281,3 +302,373 @@ def maintain() -> None:
         f"Deleted {purged} expired unfinished answers; stored {stored} held-back "
         f"responses of ended campaigns."
     )
+
+
+# -- running a campaign ----------------------------------------------------------
+
+
+@contextmanager
+def _database(*, english: bool = True):
+    """The app's context and database session; the engine is closed after.
+    Messages worded by the interface's catalogue come out in English."""
+    from flask_babel import force_locale
+
+    from .extensions import db as database
+
+    app = _app()
+    with app.app_context(), force_locale("en" if english else "id"):
+        try:
+            yield app, database.session
+        finally:
+            database.session.close()
+            database.engine.dispose()
+
+
+def _campaign(session, campaign_id: int):
+    from .models import Campaign
+
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise Refused(f"no campaign with id {campaign_id}")
+    return campaign
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise Refused(f"{path}: {exc.strerror}") from None
+
+
+def _report_rows(problems) -> None:
+    """Every refused row, one a line, on stderr (before the one-line error)."""
+    from .i18n import problem_text
+
+    for problem in problems:
+        click.echo(f"  row {problem.row}: {problem_text(problem)}", err=True)
+
+
+@cli.group()
+def units() -> None:
+    """Offices of an institution."""
+
+
+@units.command("import")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("--institution", "institution_code", required=True,
+              help="Institution code; created if it does not exist.")
+@click.option("--institution-name", default=None,
+              help="Name of the institution when it is created (default: the code).")
+def units_import(path: str, institution_code: str, institution_name: str | None) -> None:
+    """Add and update offices from a CSV or XLSX file with the columns
+    code, name, parent_code and optionally population_<group>. The whole
+    file is checked first; nothing is written unless every row is clean."""
+    from .services import units as unit_service
+    from .services.spreadsheets import SpreadsheetError
+
+    data = _read_file(path)
+    with _database() as (_app_, session):
+        try:
+            institution = unit_service.institution(session, institution_code,
+                                                   name=institution_name, commit=False)
+            report = unit_service.import_units(session, institution, data, path)
+        except (SpreadsheetError, unit_service.UnitError) as exc:
+            raise Refused(f"{path}: {exc}") from None
+        if not report.ok:
+            session.rollback()
+            _report_rows(report.problems)
+            raise Refused(f"{path}: {len({p.row for p in report.problems})} rows refused; "
+                          f"nothing was written")
+    click.echo(f"{institution_code}: {report.created} offices added, {report.updated} updated.")
+
+
+@cli.group()
+def campaign() -> None:
+    """Create, open, close and list campaigns."""
+
+
+def _date(value: str, option: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Refused(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
+
+
+@campaign.command("create")
+@click.option("--institution", "institution_code", required=True, help="Institution code.")
+@click.option("--name", required=True)
+@click.option("--period", default=None, help="Default: the year of the opening date.")
+@click.option("--opens", required=True, metavar="YYYY-MM-DD")
+@click.option("--closes", required=True, metavar="YYYY-MM-DD")
+@click.option("--target", default=72.0, show_default=True, type=float)
+@click.option("--instrument", "instrument_path", default=None, type=click.Path(dir_okay=False),
+              help="Instrument file (YAML or JSON); default: the shipped spi-standard set.")
+def campaign_create(institution_code, name, period, opens, closes, target, instrument_path):
+    """Create a campaign in draft; prints its id."""
+    from sqlalchemy import select
+
+    import analysis
+
+    from .models import Institution
+    from .services import campaigns
+    from .services.instruments import default_instrument_text, register_instrument
+
+    opens_on, closes_on = _date(opens, "--opens"), _date(closes, "--closes")
+    text = (_read_file(instrument_path).decode("utf-8", "replace") if instrument_path
+            else default_instrument_text())
+    with _database() as (_app_, session):
+        institution = session.scalar(select(Institution).where(
+            Institution.code == institution_code))
+        if institution is None:
+            raise Refused(f"no institution with code {institution_code!r}; import its "
+                          f"offices first (survey units import)")
+        try:
+            fmt = "json" if (instrument_path or "").endswith(".json") else "yaml"
+            version = register_instrument(session, text, fmt=fmt,
+                                          source=instrument_path or "spi-standard.yaml",
+                                          commit=False)
+            created = campaigns.create(session, institution, name=name,
+                                       period=period or str(opens_on.year), opens_on=opens_on,
+                                       closes_on=closes_on, target=target, version=version)
+        except analysis.InstrumentError as exc:
+            raise Refused(str(exc).splitlines()[0]) from None
+        except campaigns.CampaignError as exc:
+            raise Refused(str(exc)) from None
+        click.echo(f"Created campaign {created.id} ({created.name}), a draft.")
+
+
+@campaign.command("open")
+@click.argument("campaign_id", metavar="ID", type=int)
+def campaign_open(campaign_id: int) -> None:
+    """Open a draft campaign for answers."""
+    from .services import campaigns
+
+    with _database() as (app, session):
+        found = _campaign(session, campaign_id)
+        try:
+            campaigns.open_campaign(session, found, today=clock.today(app.config["TIMEZONE"]))
+        except campaigns.CampaignError as exc:
+            raise Refused(f"campaign {campaign_id}: {exc}") from None
+        click.echo(f"Campaign {campaign_id} is open.")
+
+
+@campaign.command("close")
+@click.argument("campaign_id", metavar="ID", type=int)
+def campaign_close(campaign_id: int) -> None:
+    """Close an open campaign and store its held-back responses."""
+    from .services import campaigns
+
+    with _database() as (_app_, session):
+        found = _campaign(session, campaign_id)
+        try:
+            stored = campaigns.close_campaign(session, found)
+        except campaigns.CampaignError as exc:
+            raise Refused(f"campaign {campaign_id}: {exc}") from None
+        click.echo(f"Campaign {campaign_id} is closed; stored {stored} held-back responses.")
+
+
+@campaign.command("list")
+@click.option("--institution", "institution_code", default=None,
+              help="Only this institution's campaigns.")
+def campaign_list(institution_code: str | None) -> None:
+    """One campaign a line, tab-separated: id, name, status, opening date,
+    closing date."""
+    from sqlalchemy import select
+
+    from .models import Institution
+    from .services import campaigns
+
+    with _database() as (_app_, session):
+        institution_id = None
+        if institution_code:
+            institution_id = session.scalar(select(Institution.id).where(
+                Institution.code == institution_code))
+            if institution_id is None:
+                raise Refused(f"no institution with code {institution_code!r}")
+        for found in campaigns.of_institution(session, institution_id):
+            name = " ".join(found.name.split())   # no tab or newline inside a field
+            click.echo(f"{found.id}\t{name}\t{found.status.value}\t"
+                       f"{found.opens_on.isoformat()}\t{found.closes_on.isoformat()}")
+
+
+@cli.group()
+def invitations() -> None:
+    """Respondent lists and personal invitations."""
+
+
+def _outreach(app):
+    from .services.invitations import InvitationError, Outreach
+
+    try:
+        return Outreach.from_config(app.config)
+    except InvitationError as exc:
+        raise Refused(str(exc)) from None
+
+
+@invitations.command("import")
+@click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("--only-valid", is_flag=True,
+              help="Import the clean rows even if others are refused.")
+def invitations_import(campaign_id: int, path: str, only_valid: bool) -> None:
+    """Import a respondent list (CSV or XLSX with the columns unit, group,
+    name, phone, email; or unit, kelompok, nama, telepon, email) and create
+    an invitation for each person. Names are optional and never needed."""
+    from .services import invitations as invitation_service
+    from .services import respondents
+    from .services.spreadsheets import SpreadsheetError
+
+    data = _read_file(path)
+    with _database() as (app, session):
+        found = _campaign(session, campaign_id)
+        seal = _outreach(app).seal
+        try:
+            report = respondents.import_list(session, found, data, path,
+                                             only_valid=only_valid, commit=False)
+        except (SpreadsheetError, respondents.ListError) as exc:
+            raise Refused(f"{path}: {exc}") from None
+        _report_rows(report.problems)
+        refused = len({p.row for p in report.problems})
+        if refused and not only_valid:
+            session.rollback()
+            raise Refused(f"{path}: {refused} rows refused; nothing was imported "
+                          f"(--only-valid imports the clean rows)")
+        invited = invitation_service.invite_listed(session, found, seal=seal)
+    click.echo(f"Imported {report.imported} people"
+               f"{f' ({refused} rows refused)' if refused else ''}; created {invited} "
+               f"invitations.")
+
+
+@invitations.command("export")
+@click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
+@click.option("--unit", "unit_code", default=None, help="Only this office (its code).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              metavar="FILE.csv")
+def invitations_export(campaign_id: int, unit_code: str | None, out: str) -> None:
+    """Write the invitations that may still be answered to a CSV for a blast
+    tool (unit, group, phone, email, link, wa.me URL, message); they count as
+    sent. The file holds personal links: keep it as safe as the list."""
+    from sqlalchemy import select
+
+    from .models import Unit
+    from .services import sending
+
+    with _database() as (app, session):
+        found = _campaign(session, campaign_id)
+        unit_id = None
+        if unit_code:
+            unit_id = session.scalar(select(Unit.id).where(
+                Unit.institution_id == found.institution_id, Unit.code == unit_code))
+            if unit_id is None:
+                raise Refused(f"no office with code {unit_code!r} in this campaign's institution")
+        outreach = _outreach(app)
+        try:
+            text, count = sending.export_csv(session, found, outreach, unit_id=unit_id,
+                                             commit=False)
+            with open(out, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+        except sending.SendingError as exc:
+            raise Refused(f"campaign {campaign_id}: {exc}") from None
+        except OSError as exc:
+            raise Refused(f"{out}: {exc.strerror}") from None
+        session.commit()
+    click.echo(f"Wrote {count} invitations to {out}.")
+
+
+def _send(campaign_id: int, via: str, dry_run: bool, kind: str) -> None:
+    from .services import jobs, sending
+    from .services.senders import BACKGROUND, NotConfigured, sender_for
+
+    channel = BACKGROUND[via]
+    with _database() as (app, session):
+        found = _campaign(session, campaign_id)
+        outreach = _outreach(app)
+        try:
+            sender_for(channel, app.config, dry_run=dry_run)
+        except NotConfigured as exc:
+            raise Refused(f"{exc}; --dry-run shows what would be sent") from None
+        chosen = sending.candidates(session, found, channel, kind)
+        if dry_run:
+            click.echo(f"Dry run: would send {len(chosen)} {kind}s by {via}; nothing was sent.")
+            if chosen:
+                from .services.invitations import compose
+
+                sample = compose(chosen[0], kind, outreach).text
+                click.echo("The first one reads (its link masked):\n")
+                click.echo(_masked(sample))
+            return
+        try:
+            job = sending.request(session, found, channel, kind, base_url=outreach.base_url)
+        except sending.SendingError as exc:
+            raise Refused(f"campaign {campaign_id}: {exc}") from None
+        if job is None:
+            click.echo(f"Nobody to send {kind}s to by {via}.")
+            return
+        jobs.run_pending(session.get_bind(), config=app.config)
+        counts = sending.job_counts(session, job.id)
+    click.echo(f"{counts['sent']} sent, {counts['failed']} failed, "
+               f"{counts['unknown']} unknown, {counts['queued']} still queued "
+               f"(job {job.id}).")
+    if counts["failed"] or counts["unknown"]:
+        sys.exit(1)
+
+
+def _masked(text: str) -> str:
+    import re
+
+    return re.sub(r"(/r/)[A-Za-z0-9_-]+", r"\1<link>", text)
+
+
+@invitations.command("send")
+@click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
+@click.option("--via", required=True, type=click.Choice(["whatsapp-cloud", "email"]))
+@click.option("--dry-run", is_flag=True, help="Count and show the messages; send nothing.")
+def invitations_send(campaign_id: int, via: str, dry_run: bool) -> None:
+    """Send invitations not yet sent, as a background job run now. Exit 1
+    if some failed or their fate is unknown (see the staff pages)."""
+    _send(campaign_id, via, dry_run, "invitation")
+
+
+@invitations.command("remind")
+@click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
+@click.option("--via", required=True, type=click.Choice(["whatsapp-cloud", "email"]))
+@click.option("--dry-run", is_flag=True, help="Count and show the messages; send nothing.")
+def invitations_remind(campaign_id: int, via: str, dry_run: bool) -> None:
+    """Remind those invited who have not answered yet (the platform knows
+    only whether an invitation was used, never when or with which answers)."""
+    _send(campaign_id, via, dry_run, "reminder")
+
+
+@cli.command()
+@click.argument("text", metavar="TEXT_OR_LINK")
+def check(text: str) -> None:
+    """Tell whether a message or link is a genuine link of this platform:
+    exit 0 for a link to an open campaign, 1 otherwise, 2 for bad input.
+    The same check as the public page /cek; it changes nothing."""
+    from .services import verification
+
+    with _database() as (app, session):
+        official = verification.host_of(app.config["PUBLIC_BASE_URL"])
+        if not official:
+            raise Refused("set PUBLIC_BASE_URL (the platform's official address) to check "
+                          "links against it")
+        try:
+            result = verification.check(session, text, official_host=official,
+                                        today=clock.today(app.config["TIMEZONE"]))
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
+        from .i18n import verdict_text
+
+        click.echo(f"{result.verdict.value}: {verdict_text(result.verdict)}")
+        for finding in result.findings:
+            where = (f" -> {finding.campaign} ({finding.institution}), {finding.office}, "
+                     f"{finding.kind} link, open until {finding.closes_on.isoformat()}"
+                     if finding.campaign else "")
+            click.echo(f"  {finding.text}: {finding.verdict.value}{where}")
+        senders = app.config["OFFICIAL_SENDERS"]
+        if senders:
+            click.echo(f"Official senders: {', '.join(senders)}")
+    sys.exit(0 if result.genuine else 1)

@@ -75,6 +75,30 @@ def _job_runner(raw: str) -> str:
     return raw
 
 
+def _smtp_tls(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("starttls", "ssl", "off"):
+        raise ValueError("expected starttls, ssl or off")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 65535:
+        raise ValueError("expected a port number from 1 to 65535")
+    return value
+
+
+def _http_url(raw: str) -> str:
+    if not raw.startswith(("https://", "http://")):
+        raise ValueError("expected an https:// URL")
+    return raw.rstrip("/")
+
+
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 def _log_level(raw: str) -> str:
     value = raw.upper()
     if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -91,6 +115,8 @@ class Setting:
     default: str
     parse: Callable[[str], Any]
     help: str
+    # A secret's value is never printed, not even in an error message.
+    secret: bool = False
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -179,6 +205,61 @@ SETTINGS: tuple[Setting, ...] = (
         "Who runs background jobs (sending, refreshing results): thread = a thread in each "
         "app process; external = only `survey worker` processes",
     ),
+    Setting(
+        "INSPECTORATE_NAME",
+        "",
+        str,
+        "The inspectorate named in every message and on the respondent pages, e.g. "
+        "Inspektorat Kota Harapan Jaya; empty = the institution's name",
+    ),
+    Setting(
+        "INSPECTORATE_CONTACT",
+        "",
+        str,
+        "How respondents reach the inspectorate to ask whether a message is genuine "
+        "(a phone number, an address or a page), shown in messages and on respondent pages",
+    ),
+    Setting(
+        "OFFICIAL_SENDERS",
+        "",
+        _list,
+        "Comma-separated WhatsApp numbers and email addresses the inspectorate sends "
+        "invitations from, listed on the /cek page",
+    ),
+    Setting("SMTP_HOST", "", str, "Mail server for invitations by email; empty = no email"),
+    Setting("SMTP_PORT", "587", _port, "Port of the mail server"),
+    Setting("SMTP_USERNAME", "", str, "User name at the mail server; empty = no sign-in"),
+    Setting("SMTP_PASSWORD", "", str, "Password at the mail server (never printed)",
+            secret=True),
+    Setting("SMTP_FROM", "", str,
+            "Sender address of invitation emails, e.g. Inspektorat <spi@example.go.id>"),
+    Setting(
+        "SMTP_TLS",
+        "starttls",
+        _smtp_tls,
+        "Encryption to the mail server: starttls, ssl (implicit TLS, usually port 465) or "
+        "off (only for a server on the same machine)",
+    ),
+    Setting(
+        "WHATSAPP_ACCESS_TOKEN",
+        "",
+        str,
+        "Access token of the WhatsApp Business Cloud API (never printed); empty = "
+        "sending through the API is a dry run",
+        secret=True,
+    ),
+    Setting("WHATSAPP_PHONE_NUMBER_ID", "", str,
+            "The Cloud API's id of the phone number invitations are sent from"),
+    Setting("WHATSAPP_TEMPLATE", "", str,
+            "Name of the approved message template (body parameters in README, Sending)"),
+    Setting("WHATSAPP_TEMPLATE_LANGUAGE", "id", str,
+            "Language code of the approved template, e.g. id or en"),
+    Setting(
+        "WHATSAPP_API_URL",
+        "https://graph.facebook.com/v21.0",
+        _http_url,
+        "Base address of the Graph API, with its version",
+    ),
 )
 
 
@@ -209,7 +290,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         try:
             values[setting.name] = setting.parse(raw)
         except ValueError as exc:
-            raise ConfigError(f"{setting.name}={raw!r}: {exc}") from None
+            shown = "<hidden>" if setting.secret else repr(raw)
+            raise ConfigError(f"{setting.name}={shown}: {exc}") from None
 
     instance = Path(values.get("INSTANCE_PATH") or default_instance_path()).resolve()
     values["INSTANCE_PATH"] = str(instance)

@@ -59,3 +59,74 @@ def status_name(status: str) -> str:
     return {"draft": _("draft"), "open": _("open"), "closed": _("closed")}.get(
         str(status), str(status)
     )
+
+
+def problem_text(problem) -> str:
+    """Why a spreadsheet row was refused, in the person's language
+    (:class:`survey.services.spreadsheets.RowProblem`)."""
+    value = problem.value or ""
+    column = problem.column or ""
+    texts = {
+        "empty_code": _("the office code is empty"),
+        "bad_code": _("%(value)s is not an office code (letters, digits, . _ -; at most 40)",
+                      value=value),
+        "duplicate_code": _("office code %(value)s appears twice in the file", value=value),
+        "empty_name": _("the name is empty"),
+        "too_long": _("%(column)s is too long", column=column),
+        "bad_population": _("%(column)s must be a whole number of at least 1, not %(value)s",
+                            column=column, value=value),
+        "unknown_parent": _("parent office %(value)s is neither in the file nor among the "
+                            "offices", value=value),
+        "cycle": _("parent office %(value)s lies below this office (a loop)", value=value),
+        "empty_unit": _("the office code is empty"),
+        "unknown_unit": _("no active office has the code %(value)s", value=value),
+        "unknown_group": _("%(value)s is not a respondent group of this campaign",
+                           value=value or "''"),
+        "bad_phone": _("%(value)s is not a phone number", value=value),
+        "not_mobile": _("%(value)s is not a mobile number (WhatsApp needs one)", value=value),
+        "bad_email": _("%(value)s is not an email address", value=value),
+        "no_contact": _("neither a phone number nor an email address"),
+        "duplicate_in_campaign": _("%(value)s is already on this campaign's list", value=value),
+        "duplicate_in_file": _("%(column)s is the same as in row %(value)s",
+                               column=column, value=value),
+    }
+    return texts.get(problem.code, problem.code)
+
+
+def verdict_text(verdict: str) -> str:
+    """What the check of a message or link concluded, in plain words."""
+    return {
+        "genuine": _("This is a genuine link of this platform, for a survey that is open now."),
+        "genuine_not_open": _("This link belongs to this platform, but its survey is not open "
+                              "now (it has not started or has ended)."),
+        "replaced": _("This link belonged to this platform but has been replaced by a newer "
+                      "one; it no longer works. Use the most recent message you received."),
+        "ours_unknown": _("The address is this platform's, but this platform never issued this "
+                          "link. It may be cut off or mistyped: copy it again from the message."),
+        "ours_other": _("The address is this platform's, but it is not a survey link."),
+        "lookalike": _("Careful: this address imitates this platform's address but is a "
+                       "different site. Do not open it and do not enter anything there."),
+        "foreign": _("This link does not lead to this platform. Our survey links start only "
+                     "with the address shown below."),
+        "no_link": _("No link was found in the text. Paste the whole message or the link."),
+    }.get(str(verdict), str(verdict))
+
+
+def invitation_state(state: str) -> str:
+    return {
+        "not_sent": _("not sent"), "queued": _("waiting to be sent"), "sent": _("sent"),
+        "failed": _("failed"), "unknown": _("fate unknown"), "answered": _("answered"),
+        "replaced": _("replaced"),
+    }.get(state, state)
+
+
+def template_error_text(error) -> str:
+    """Why a message text cannot be used (:class:`survey.services.messages.TemplateError`)."""
+    value = error.value or ""
+    return {
+        "empty": _("A message text is empty."),
+        "too_long": _("A message text is longer than %(n)s characters.", n=value),
+        "braces": _("A message text has an unmatched brace: write placeholders as {office}."),
+        "unknown_placeholder": _("%(value)s is not a placeholder.", value=value),
+        "no_link": _("Every message needs the personal link: put {link} in it."),
+    }.get(error.code, error.code)

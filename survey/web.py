@@ -19,10 +19,14 @@ from .extensions import babel, csrf, db, limiter, login_manager
 from .i18n import (
     LANGUAGE_NAMES,
     current_language,
+    invitation_state,
     localized,
+    problem_text,
     role_name,
     select_locale,
     status_name,
+    template_error_text,
+    verdict_text,
 )
 
 log = logging.getLogger(__name__)
@@ -91,6 +95,10 @@ def init_app(app: Flask) -> None:
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         role_name=role_name,
         status_name=status_name,
+        problem_text=problem_text,
+        verdict_text=verdict_text,
+        invitation_state=invitation_state,
+        template_error_text=template_error_text,
     )
     app.before_request(_refuse_nul_bytes)
     if app.config["JOB_RUNNER"] == "thread":

@@ -29,7 +29,7 @@ def work(app: Flask, *, stop: threading.Event, once: bool = False) -> int:
     ran, failing = 0, False
     while not stop.is_set():
         try:
-            did = jobs.run_one(engine)
+            did = jobs.run_one(engine, config=app.config)
             failing = False
         except Exception as exc:  # the database went away: wait and try again
             if not failing:   # once per outage, not every few seconds

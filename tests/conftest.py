@@ -33,8 +33,12 @@ from survey.models import (
     Unit,
     UnitPopulation,
 )
+from survey.services import invitations
 from survey.services.instruments import default_instrument_text, register_instrument
-from survey.services.tokens import new_code, new_token, token_hash
+from survey.services.tokens import LinkSeal, new_code
+
+#: The SECRET_KEY of test apps (links are sealed under it).
+SECRET_KEY = "test-secret-key-not-for-production"
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -87,6 +91,7 @@ class Factory:
     def __init__(self, session, today: date):
         self.session = session
         self.today = today
+        self.seal = LinkSeal(SECRET_KEY)
 
     def version(self, content: str = SMALL_INSTRUMENT) -> InstrumentVersion:
         return register_instrument(self.session, content, source="test instrument")
@@ -148,19 +153,16 @@ class Factory:
         group: str = "internal",
         expires_on: date | None = None,
         used: bool = False,
+        phone: str = "+6281200000001",
+        email: str | None = None,
     ) -> tuple[Invitation, str]:
-        token = new_token()
+        """One invitation, made through the one door
+        (:func:`survey.services.invitations.issue`)."""
         unit = unit or self._first_unit(campaign)
-        invitation = Invitation(
-            campaign=campaign,
-            unit=unit,
-            respondent_group=group,
-            phone="+6281200000001",
-            token_hash=token_hash(token),
-            used=used,
-            expires_on=expires_on or campaign.closes_on,
-        )
-        self.session.add(invitation)
+        (invitation, token), = invitations.issue(
+            self.session, campaign,
+            [invitations.Invitee(unit.id, group, phone=phone, email=email, used=used)],
+            seal=self.seal, expires_on=expires_on)
         self.session.commit()
         return invitation, token
 
@@ -222,7 +224,10 @@ def app(database_url, _schema, tmp_path):
         {
             "DATABASE_URL": database_url,
             "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SECRET_KEY": SECRET_KEY,
+            "INSPECTORATE_NAME": "Inspektorat Kota Uji",
+            "INSPECTORATE_CONTACT": "0812-0000-1111 (WhatsApp Inspektorat)",
+            "OFFICIAL_SENDERS": ("+62 812-0000-1111", "spi@inspektorat.example.go.id"),
             "TESTING": True,
             # Tests run background jobs themselves (survey.services.jobs.run_pending).
             "JOB_RUNNER": "external",

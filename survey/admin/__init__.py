@@ -25,4 +25,4 @@ def _access_helpers():
     return {"can": access.can, "Capability": access.Capability}
 
 
-from . import auth, progress  # noqa: E402,F401  (registers the routes)
+from . import auth, campaigns, invitations, progress, units  # noqa: E402,F401  (routes)

@@ -30,7 +30,7 @@ from flask import abort, current_app, request
 from flask_login import current_user
 
 from survey.extensions import db
-from survey.models import Campaign, Role, StaffUser, Unit
+from survey.models import Campaign, Institution, Invitation, Role, StaffUser, Unit
 from survey.services import staff
 
 log = logging.getLogger(__name__)
@@ -180,3 +180,23 @@ def unit_or_404(unit_id: int) -> Unit:
     if unit is None or not staff.can_see_unit(db.session, current_user, unit):
         abort(404)
     return unit
+
+
+def invitation_or_404(invitation_id: int) -> Invitation:
+    """The invitation, if the signed-in person may see its campaign's
+    institution (and, for a unit manager, its office)."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or not staff.can_see_unit(db.session, current_user, invitation.unit):
+        abort(404)
+    return invitation
+
+
+def institution_or_404(institution_id: int | None) -> Institution:
+    """The person's institution; a platform administrator (who has none)
+    names one (404 for an unknown id, or none named)."""
+    if current_user.institution_id is not None:
+        return current_user.institution
+    institution = db.session.get(Institution, institution_id) if institution_id else None
+    if institution is None:
+        abort(404)
+    return institution

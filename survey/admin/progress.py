@@ -1,4 +1,6 @@
-"""Campaign progress per unit: invitations answered, responses stored."""
+"""Campaign monitoring per office and respondent group: listed, invited,
+sent, failed, answered, response rate, progress toward the recommended
+sample size and the margin of error reached (services/monitoring.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from flask import abort, render_template, request
 from flask_login import current_user
 
 from survey.extensions import db
-from survey.services import progress, staff
+from survey.services import monitoring, staff
 
 from . import bp
 from .access import Capability, allow
@@ -17,7 +19,7 @@ from .access import Capability, allow
 def overview():
     campaigns = staff.visible_campaigns(db.session, current_user)
     if not campaigns:
-        return render_template("admin/overview.html", campaigns=[], campaign=None, rows=[])
+        return render_template("admin/overview.html", campaigns=[], campaign=None, figures=None)
     chosen = request.args.get("campaign", type=int)
     campaign = (
         next((c for c in campaigns if c.id == chosen), campaigns[0]) if chosen else campaigns[0]
@@ -25,8 +27,7 @@ def overview():
     if chosen and campaign.id != chosen:
         abort(404)
     unit_ids = staff.visible_unit_ids(db.session, current_user)
-    rows = progress.campaign_progress(db.session, campaign, unit_ids)
+    figures = monitoring.campaign_monitoring(db.session, campaign, unit_ids)
     groups = campaign.instrument_version.instrument.groups
-    return render_template(
-        "admin/overview.html", campaigns=campaigns, campaign=campaign, rows=rows, groups=groups
-    )
+    return render_template("admin/overview.html", campaigns=campaigns, campaign=campaign,
+                           figures=figures, groups=groups)

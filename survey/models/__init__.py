@@ -4,7 +4,14 @@
 from .base import Base
 from .campaign import Campaign, CampaignStatus, Correction, OpenLink
 from .instrument import InstrumentVersion
-from .invitation import Invitation
+from .invitation import (
+    Delivery,
+    DeliveryChannel,
+    DeliveryKind,
+    DeliveryStatus,
+    Invitation,
+    ListEntry,
+)
 from .job import Job, JobStatus
 from .organisation import Institution, Unit, UnitPopulation
 from .report import CitizenReport, ReportCategory, ReportStatus
@@ -19,11 +26,16 @@ __all__ = [
     "Channel",
     "CitizenReport",
     "Correction",
+    "Delivery",
+    "DeliveryChannel",
+    "DeliveryKind",
+    "DeliveryStatus",
     "Institution",
     "InstrumentVersion",
     "Invitation",
     "Job",
     "JobStatus",
+    "ListEntry",
     "OpenLink",
     "PartialAnswer",
     "PendingResponse",

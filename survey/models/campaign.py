@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, enum_column, utcnow
+from .base import Base, JSONDocument, enum_column, utcnow
 from .instrument import InstrumentVersion
 from .organisation import Institution, Unit
 
@@ -46,6 +46,19 @@ class Campaign(Base):
         ForeignKey("instrument_version.id"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The invitation and reminder texts, per language, and the language
+    # messages go out in ({"language": "id", "id": {"invitation": ...}}); None
+    # or a missing text: the default (survey/services/messages.py).
+    messages: Mapped[dict | None] = mapped_column(JSONDocument)
+    # Sample planning: the wanted margin of error (index points), the
+    # expected standard deviation of respondent scores and the expected
+    # response rate; None: the defaults of survey/services/monitoring.py.
+    plan_margin: Mapped[float | None] = mapped_column(Float)
+    plan_sd: Mapped[float | None] = mapped_column(Float)
+    plan_response_rate: Mapped[float | None] = mapped_column(Float)
+    # The seed of the random draw from the respondent list, once drawn: the
+    # same list and seed give the same sample.
+    sample_seed: Mapped[int | None]
 
     institution: Mapped[Institution] = relationship()
     instrument_version: Mapped[InstrumentVersion] = relationship()

@@ -12,8 +12,9 @@ in, so that screening has something to find.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -22,27 +23,26 @@ from sqlalchemy.orm import Session
 
 import analysis
 from survey.models import (
-    Campaign,
     CampaignStatus,
     Channel,
     CitizenReport,
     Correction,
     Institution,
     Invitation,
-    OpenLink,
+    ListEntry,
     ReportCategory,
     ReportStatus,
     Response,
     Role,
     Unit,
-    UnitPopulation,
 )
 from survey.models.base import random_id
 from survey.questionnaire import is_shown
 
-from . import staff
+from . import campaigns, invitations, respondents, staff
+from . import units as unit_service
 from .instruments import default_instrument_text, register_instrument
-from .tokens import new_code, new_token, token_hash
+from .tokens import LinkSeal, new_code, token_hash
 
 INSTITUTION_CODE = "KHJ"
 SEED = 20261127
@@ -215,90 +215,80 @@ class DemoResult:
     invitations: int = 0
 
 
-def seed_demo(session: Session, *, today: date) -> DemoResult:
+def seed_demo(session: Session, *, today: date, seal: LinkSeal | None = None) -> DemoResult:
     """Create the demo city unless it exists (then nothing is changed).
 
-    ``today`` is the platform's date (:func:`survey.clock.today`)."""
+    Built from the platform's own use cases (offices imported from a
+    spreadsheet, campaigns created and opened, the respondent list imported
+    and invited), each asked not to commit: the city is written in one
+    transaction at the end, so a failure midway leaves nothing behind.
+    ``today`` is the platform's date (:func:`survey.clock.today`); ``seal``
+    keeps the links so that staff can show them again (the app's SECRET_KEY).
+    """
     if session.scalar(select(Institution).where(Institution.code == INSTITUTION_CODE)):
         return DemoResult(created=False)
+    try:
+        result = _seed(session, today, seal)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
+def _seed(session: Session, today: date, seal: LinkSeal | None) -> DemoResult:
     rng = random.Random(SEED)  # noqa: S311 - reproducible fake data; secrets come from `secrets`
-    version = register_instrument(session, default_instrument_text(), source="spi-standard.yaml")
+    version = register_instrument(session, default_instrument_text(), source="spi-standard.yaml",
+                                  commit=False)
     instrument = version.instrument
+    city = unit_service.institution(session, INSTITUTION_CODE,
+                                    name="Pemerintah Kota Harapan Jaya", commit=False)
+    imported = unit_service.import_units(session, city, _units_csv(), "kota-harapan-jaya.csv",
+                                         commit=False)
+    if not imported.ok:  # the demo's own table is wrong: a bug, not bad input
+        raise RuntimeError(f"demo offices refused: {imported.problems}")
+    units = {u.code: u for u in session.scalars(select(Unit).where(
+        Unit.institution_id == city.id))}
 
-    city = Institution(code=INSTITUTION_CODE, name="Pemerintah Kota Harapan Jaya")
-    session.add(city)
-    units: dict[str, Unit] = {}
-    for spec in UNITS:
-        unit = Unit(
-            institution=city,
-            code=spec.code,
-            name=spec.name,
-            parent=units.get(spec.parent) if spec.parent else None,
-        )
-        unit.populations = [
-            UnitPopulation(respondent_group="internal", population=spec.staff),
-            UnitPopulation(respondent_group="external", population=spec.users),
-            UnitPopulation(respondent_group="expert", population=30),
-        ]
-        units[spec.code] = unit
-        session.add(unit)
-
-    last_year = Campaign(
-        institution=city,
-        name=f"SPI Kota Harapan Jaya {today.year - 1}",
-        period=str(today.year - 1),
-        target=72,
-        status=CampaignStatus.CLOSED,
-        opens_on=date(today.year - 1, 8, 1),
-        closes_on=date(today.year - 1, 10, 31),
-        instrument_version=version,
-    )
-    this_year = Campaign(
-        institution=city,
-        name=f"SPI Kota Harapan Jaya {today.year}",
-        period=str(today.year),
-        target=72,
-        status=CampaignStatus.OPEN,
-        opens_on=today - timedelta(days=30),
-        closes_on=today + timedelta(days=45),
-        instrument_version=version,
-    )
-    session.add_all([last_year, this_year])
-    session.flush()
+    last_year = campaigns.create(
+        session, city, name=f"SPI Kota Harapan Jaya {today.year - 1}",
+        period=str(today.year - 1), target=72, opens_on=date(today.year - 1, 8, 1),
+        closes_on=date(today.year - 1, 10, 31), version=version, commit=False)
+    this_year = campaigns.create(
+        session, city, name=f"SPI Kota Harapan Jaya {today.year}", period=str(today.year),
+        target=72, opens_on=today - timedelta(days=30), closes_on=today + timedelta(days=45),
+        version=version, commit=False)
 
     result = DemoResult(created=True)
     generator = _AnswerGenerator(instrument, rng)
+    phones = _FakeContacts()
     for campaign, year_shift, progress in ((last_year, -1, 1.0), (this_year, 0, 0.8)):
-        open_codes = {}
-        for spec in UNITS:
-            link = OpenLink(campaign=campaign, unit=units[spec.code], code=new_code())
-            session.add(link)
-            open_codes[spec.code] = link.code
-            if campaign is this_year:
-                result.open_links.append((spec.name, f"/o/{link.code}"))
-        rows, invitations = _campaign_rows(
-            generator, campaign, units, year_shift, progress, today, rng
-        )
+        campaigns.ensure_open_links(session, campaign, commit=False)
+        rows, invited = _campaign_rows(generator, campaign, units, year_shift, progress, today,
+                                       rng)
         rng.shuffle(rows)
         session.execute(insert(Response), rows)
-        session.execute(insert(Invitation), invitations)
         result.responses += len(rows)
-        result.invitations += len(invitations)
+        if campaign is this_year:
+            result.invitations += _invite_this_year(session, campaign, units, invited, phones,
+                                                    seal)
+        else:
+            made = invitations.issue(session, campaign, (
+                invitations.Invitee(units[code].id, group, *phones.contact(group),
+                                    used=i < answered, sent=True)
+                for code, group, count, answered in invited for i in range(count)),
+                seal=None)
+            result.invitations += len(made)
+    last_year.status = CampaignStatus.CLOSED  # a past campaign, seeded as it ended
+    campaigns.open_campaign(session, this_year, today=today, commit=False)
+    result.open_links = [(link.unit.name, f"/o/{link.code}") for link in sorted(
+        this_year.open_links, key=lambda link: link.unit.code)]
 
-    # Links to try the questionnaire as an employee: printed once, never stored.
+    # Links to try the questionnaire as an employee: printed once.
     for spec in UNITS[:3]:
-        token = new_token()
-        session.add(
-            Invitation(
-                campaign=this_year,
-                unit=units[spec.code],
-                respondent_group="internal",
-                phone=_fake_phone(rng),
-                token_hash=token_hash(token),
-                expires_on=this_year.closes_on,
-                sent=True,
-            )
-        )
+        (_, token), = invitations.issue(session, this_year, [invitations.Invitee(
+            units[spec.code].id, "internal", phones.contact("internal")[0], sent=True)],
+            seal=seal)
         result.sample_links.append((spec.name, f"/r/{token}"))
 
     for code, category, text, amount, status in REPORTS:
@@ -327,8 +317,6 @@ def seed_demo(session: Session, *, today: date) -> DemoResult:
             reason="Putusan pengadilan atas kasus suap pengadaan jalan (fiktif).",
         )
     )
-    session.commit()
-
     for role, email, unit_code in (
         (Role.ADMIN, "admin@harapanjaya.example", None),
         (Role.INSPECTOR, "inspektur@harapanjaya.example", None),
@@ -343,20 +331,79 @@ def seed_demo(session: Session, *, today: date) -> DemoResult:
             role=role,
             password=password,
             unit_code=unit_code,
+            institution_code=INSTITUTION_CODE,
+            commit=False,
         )
         result.logins.append((role.value, email, password))
     return result
 
 
-def _fake_phone(rng: random.Random) -> str:
-    # +62 812 0000 xxxx: a range not handed out to subscribers, so that demo
-    # messages can never reach a real person.
-    return f"+628120000{rng.randint(0, 9999):04d}"
+def _units_csv() -> bytes:
+    """The demo offices as the spreadsheet an inspectorate would upload."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["code", "name", "parent_code", "population_internal",
+                     "population_external", "population_expert"])
+    for spec in UNITS:
+        writer.writerow([spec.code, spec.name, spec.parent or "", spec.staff, spec.users, 30])
+    return out.getvalue().encode("utf-8")
+
+
+class _FakeContacts:
+    """Phone numbers in +62 812 0000 xxxx, a range not handed out to
+    subscribers, so that demo messages can never reach a real person; email
+    addresses on example domains."""
+
+    def __init__(self):
+        self.count = 0
+
+    def contact(self, group: str) -> tuple[str | None, str | None]:
+        self.count += 1
+        if group == "internal":
+            return f"+628120000{self.count % 10000:04d}", None
+        return None, f"pakar{self.count}@kampus.example"
+
+
+def _invite_this_year(session, campaign, units, invited, phones, seal) -> int:
+    """This year's list, imported as a spreadsheet and invited; those who
+    answered are marked so, as the demo's responses say."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["unit", "kelompok", "telepon", "email"])
+    wanted = {}
+    for code, group, count, answered in invited:
+        for _ in range(count):
+            phone, email = phones.contact(group)
+            writer.writerow([code, group, phone or "", email or ""])
+        wanted[(units[code].id, group)] = answered
+    report = respondents.import_list(session, campaign, out.getvalue().encode("utf-8"),
+                                     "daftar-responden.csv", commit=False)
+    if not report.ok:
+        raise RuntimeError(f"demo list refused: {report.problems[:3]}")
+    made = invitations.invite_listed(session, campaign, seal=seal, commit=False) if seal \
+        else _invite_unsealed(session, campaign)
+    for invitation in session.scalars(select(Invitation).where(
+            Invitation.campaign_id == campaign.id).order_by(Invitation.id)):
+        key = (invitation.unit_id, invitation.respondent_group)
+        invitation.sent = True
+        if wanted.get(key, 0) > 0:
+            invitation.used = True
+            wanted[key] -= 1
+    session.flush()
+    return made
+
+
+def _invite_unsealed(session, campaign) -> int:
+    entries = list(session.scalars(select(ListEntry).where(ListEntry.campaign_id == campaign.id)))
+    invitations.issue(session, campaign, (invitations.Invitee(
+        e.unit_id, e.respondent_group, e.phone, e.email, e) for e in entries), seal=None)
+    return len(entries)
 
 
 def _campaign_rows(generator, campaign, units, year_shift, progress, today, rng):
-    """Responses (as insert dicts) and invitations for one campaign."""
-    rows, invitations = [], []
+    """Responses (as insert dicts) for one campaign, and who was invited:
+    (office code, group, invited, answered) per invited group."""
+    rows, invited = [], []
     days = max(1, (min(today, campaign.closes_on) - campaign.opens_on).days)
     steered_unit = "DPMPTSP"
     for spec in UNITS:
@@ -395,24 +442,9 @@ def _campaign_rows(generator, campaign, units, year_shift, progress, today, rng)
             if channel == Channel.INVITED:
                 answered = len(answers_list)
                 rate = rng.uniform(0.55, 0.85)
-                invited = max(answered, round(answered / rate))
-                for i in range(invited):
-                    invitations.append(
-                        dict(
-                            campaign_id=campaign.id,
-                            unit_id=unit.id,
-                            respondent_group=group,
-                            phone=_fake_phone(rng) if group == "internal" else None,
-                            email=None
-                            if group == "internal"
-                            else f"pakar{rng.randint(100, 999)}@kampus.example",
-                            token_hash=token_hash(secrets.token_urlsafe(24)),
-                            expires_on=campaign.closes_on,
-                            sent=True,
-                            used=i < answered,
-                        )
-                    )
-    return rows, invitations
+                invited.append((spec.code, group, max(answered, round(answered / rate)),
+                                answered))
+    return rows, invited
 
 
 class _AnswerGenerator:

@@ -11,6 +11,8 @@ import analysis
 from survey.models import InstrumentVersion
 from survey.questionnaire import layout_problems
 
+from . import done
+
 DEFAULT_INSTRUMENT = "spi-standard.yaml"
 
 
@@ -20,7 +22,8 @@ def default_instrument_text() -> str:
 
 
 def register_instrument(
-    session: Session, content: str, *, fmt: str = "yaml", source: str = "instrument"
+    session: Session, content: str, *, fmt: str = "yaml", source: str = "instrument",
+    commit: bool = True,
 ) -> InstrumentVersion:
     """Validate an instrument file and store it as a version; the same text
     registered twice gives the same version.
@@ -47,5 +50,5 @@ def register_instrument(
         checksum=instrument.checksum,
     )
     session.add(version)
-    session.commit()
+    done(session, commit)
     return version

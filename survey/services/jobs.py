@@ -28,7 +28,7 @@ import importlib
 import logging
 import pkgutil
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -102,10 +102,13 @@ def enqueue(
 class JobContext:
     """What a running handler may know and say about its job."""
 
-    def __init__(self, engine: Engine, job: Job):
+    def __init__(self, engine: Engine, job: Job, config: Mapping[str, Any] | None = None):
         self._engine = engine
         self.job_id = job.id
         self.attempt = job.attempts
+        #: The application's settings (senders need theirs); empty in tests
+        #: that give none.
+        self.config: Mapping[str, Any] = config or {}
 
     def report(self, progress: dict[str, Any]) -> None:
         """Record progress now, in a transaction of its own, so staff pages
@@ -144,8 +147,9 @@ def claim(session: Session) -> Job | None:
     return job
 
 
-def run_one(engine: Engine) -> bool:
-    """Claim and run one due job. Returns False when none was due."""
+def run_one(engine: Engine, *, config: Mapping[str, Any] | None = None) -> bool:
+    """Claim and run one due job, its handler seeing ``config`` (the
+    application's settings). Returns False when none was due."""
     with Session(engine, expire_on_commit=False) as session:
         job = claim(session)
     if job is None:
@@ -157,7 +161,7 @@ def run_one(engine: Engine) -> bool:
     result = error = None
     try:
         with Session(engine, expire_on_commit=False) as work:
-            result = function(work, dict(job.payload or {}), JobContext(engine, job))
+            result = function(work, dict(job.payload or {}), JobContext(engine, job, config))
     except Exception as exc:  # a job's failure must not stop the worker
         # The type only: a message may quote data (an address, an answer).
         log.error("job %s (%s) failed on attempt %s: %s", job.id, job.kind, job.attempts,
@@ -188,10 +192,11 @@ def _finish(engine: Engine, job: Job, result: dict | None, error: str | None, *,
         session.commit()
 
 
-def run_pending(engine: Engine, *, limit: int | None = None) -> int:
+def run_pending(engine: Engine, *, limit: int | None = None,
+                config: Mapping[str, Any] | None = None) -> int:
     """Run due jobs one after another until none is due (or ``limit`` ran).
     Returns how many ran. Tests and ``survey worker --once`` use it."""
     ran = 0
-    while (limit is None or ran < limit) and run_one(engine):
+    while (limit is None or ran < limit) and run_one(engine, config=config):
         ran += 1
     return ran

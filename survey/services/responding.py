@@ -39,7 +39,8 @@ OPEN_LINK_GROUP = "external"
 class LinkProblem(Exception):
     """A link that cannot be answered; ``reason`` selects the page shown."""
 
-    STATUS = {"unknown": 404, "used": 410, "expired": 410, "closed": 410, "not_open": 403}
+    STATUS = {"unknown": 404, "used": 410, "replaced": 410, "expired": 410, "closed": 410,
+              "not_open": 403}
 
     def __init__(self, reason: str, campaign: Campaign | None = None):
         super().__init__(reason)
@@ -112,7 +113,7 @@ def resolve_invitation(session: Session, token: str, *, today: date) -> Responde
     Raises
     ------
     LinkProblem
-        unknown, used, expired, closed or not_open.
+        unknown, used, replaced (revoked for a new one), expired, closed or not_open.
     """
     digest = token_hash(token)
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == digest))
@@ -121,6 +122,8 @@ def resolve_invitation(session: Session, token: str, *, today: date) -> Responde
     campaign = invitation.campaign
     if invitation.used:
         raise LinkProblem("used", campaign)
+    if invitation.revoked:
+        raise LinkProblem("replaced", campaign)
     _check_campaign(campaign, today)  # "the survey is closed" says more than "expired"
     if invitation.expires_on < today:
         raise LinkProblem("expired", campaign)

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from survey.models import AuditEntry, Campaign, Institution, Role, StaffUser, Unit
 from survey.models.base import utcnow
 
-from . import audit
+from . import audit, done
 
 
 class StaffError(ValueError):
@@ -34,6 +34,7 @@ def create_user(
     unit_code: str | None = None,
     institution_code: str | None = None,
     actor: StaffUser | None = None,
+    commit: bool = True,
 ) -> StaffUser:
     """Create a staff account.
 
@@ -93,7 +94,7 @@ def create_user(
     session.flush()
     audit.record(session, "staff.create", actor=actor, target=email,
                  detail={"role": role.value}, institution_id=user.institution_id)
-    session.commit()
+    done(session, commit)
     return user
 
 

@@ -65,3 +65,33 @@ class SealedKey:
         except (InvalidTag, ValueError):
             return None
         return json.loads(plain)
+
+
+class LinkSeal:
+    """Seals invitation tokens so that staff allowed to can show a link
+    again, while a copy of the database alone cannot.
+
+    AES-GCM under a key derived (HKDF-SHA256) from ``SECRET_KEY``, which is
+    never stored in the database. The token's hash is the associated data,
+    so a sealed token moved to another invitation does not open.
+    """
+
+    __slots__ = ("_aead",)
+
+    def __init__(self, secret_key: str):
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                   info=b"integrity-survey invitation links v1").derive(secret_key.encode("utf-8"))
+        self._aead = AESGCM(key)
+
+    def seal(self, token: str, digest: str) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, token.encode("utf-8"), digest.encode("ascii"))
+
+    def open(self, blob: bytes | None, digest: str) -> str | None:
+        """The token, or None (nothing sealed, another key, or tampered)."""
+        if not blob:
+            return None
+        try:
+            return self._aead.decrypt(blob[:12], blob[12:], digest.encode("ascii")).decode("utf-8")
+        except (InvalidTag, ValueError):
+            return None

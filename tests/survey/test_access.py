@@ -55,7 +55,7 @@ class World:
 #: institution A may reach ("own"; for a unit manager, within their office's
 #: tree), another office of A ("other_office", unit managers only), and an
 #: object of institution B ("foreign").
-PARAMETERS = ("campaign_id", "unit_id")
+PARAMETERS = ("campaign_id", "unit_id", "invitation_id")
 
 
 @pytest.fixture
@@ -68,6 +68,9 @@ def world(factory, session) -> World:
     foreign_office = factory.unit("B-ONE", institution=city_b)
     campaign_a = factory.campaign(unit=head_office, name="SPI Kota A")
     campaign_b = factory.campaign(unit=foreign_office, name="SPI Kota B")
+    invitation_a, _ = factory.invitation(campaign_a, sub_office)
+    invitation_other, _ = factory.invitation(campaign_a, other_office)
+    invitation_b, _ = factory.invitation(campaign_b, foreign_office)
     emails = {}
     for role in ROLES:
         emails[role] = f"{role}@kota-a.example"
@@ -79,6 +82,8 @@ def world(factory, session) -> World:
                         "foreign": campaign_b.id},
         "unit_id": {"own": sub_office.id, "other_office": other_office.id,
                     "foreign": foreign_office.id},
+        "invitation_id": {"own": invitation_a.id, "other_office": invitation_other.id,
+                          "foreign": invitation_b.id},
     }
     return World(ids, emails)
 
