@@ -16,6 +16,8 @@ from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from survey.models import DeliveryChannel
 
 from . import Message, NotConfigured, SendError
@@ -38,7 +40,8 @@ class SmtpSender:
     def from_config(cls, config: Mapping[str, Any], *, dry_run: bool = False) -> SmtpSender:
         missing = [name for name in ("SMTP_HOST", "SMTP_FROM") if not config[name]]
         if missing and not dry_run:
-            raise NotConfigured(f"email is not set up: set {' and '.join(missing)}")
+            raise NotConfigured(_l("email is not set up: set %(settings)s",
+                                   settings=" and ".join(missing)))
         return cls(host=config["SMTP_HOST"], port=config["SMTP_PORT"],
                    username=config["SMTP_USERNAME"], password=config["SMTP_PASSWORD"],
                    sender=config["SMTP_FROM"], tls=config["SMTP_TLS"], dry_run=dry_run)

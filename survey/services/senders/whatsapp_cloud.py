@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
+from flask_babel import lazy_gettext as _l
 
 from survey.models import DeliveryChannel
 
@@ -62,8 +63,8 @@ class CloudApiSender:
         missing = [name for name in ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID",
                                      "WHATSAPP_TEMPLATE") if not config[name]]
         if missing and not dry_run:
-            raise NotConfigured(f"the WhatsApp Cloud API is not set up (a dry run only): set "
-                                f"{', '.join(missing)}")
+            raise NotConfigured(_l("the WhatsApp Cloud API is not set up (a dry run only): "
+                                   "set %(settings)s", settings=", ".join(missing)))
         return cls(api_url=config["WHATSAPP_API_URL"], token=config["WHATSAPP_ACCESS_TOKEN"],
                    phone_number_id=config["WHATSAPP_PHONE_NUMBER_ID"],
                    template=config["WHATSAPP_TEMPLATE"],
