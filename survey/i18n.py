@@ -130,3 +130,10 @@ def template_error_text(error) -> str:
         "unknown_placeholder": _("%(value)s is not a placeholder.", value=value),
         "no_link": _("Every message needs the personal link: put {link} in it."),
     }.get(error.code, error.code)
+
+
+def column_name(column: str | None) -> str:
+    """A spreadsheet column as the person's language names it."""
+    names = {"unit": _("unit"), "group": _("group"), "name": _("name"), "phone": _("phone"),
+             "email": "email", "code": _("code"), "parent_code": _("parent code")}
+    return names.get(column or "", column or "")

@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .extensions import babel, csrf, db, limiter, login_manager
 from .i18n import (
     LANGUAGE_NAMES,
+    column_name,
     current_language,
     invitation_state,
     localized,
@@ -98,6 +99,7 @@ def init_app(app: Flask) -> None:
         problem_text=problem_text,
         verdict_text=verdict_text,
         invitation_state=invitation_state,
+        column_name=column_name,
         template_error_text=template_error_text,
     )
     app.before_request(_refuse_nul_bytes)

@@ -46,6 +46,9 @@ def test_an_admin_runs_a_campaign_from_an_empty_database(
     offices, people = tmp_path / "kantor.csv", tmp_path / "daftar.csv"
     offices.write_text(OFFICES, encoding="utf-8")
     people.write_text(PEOPLE, encoding="utf-8")
+    wrong = tmp_path / "daftar-salah.csv"
+    wrong.write_text(PEOPLE + "DINKES,internal,,12345,\nNOPE,internal,,0812-1111-0009,\n",
+                     encoding="utf-8")
 
     admin = new_context().new_page()
     admin.goto("/staff/login")
@@ -77,6 +80,13 @@ def test_an_admin_runs_a_campaign_from_an_empty_database(
 
     admin.get_by_role("link", name="Impor daftar responden").tap()
     expect(admin.get_by_text("Platform tidak pernah memerlukan nama")).to_be_visible()
+    admin.locator("#file").set_input_files(str(wrong))
+    tap(admin, "Periksa dan impor")
+    problems = admin.locator(".problems li")
+    expect(problems).to_have_text(["Baris 7 (telepon): 12345 bukan nomor telepon",
+                                   "Baris 8 (unit): tidak ada kantor aktif dengan kode NOPE"])
+    expect(admin.locator(".notice")).to_contain_text("Tidak ada yang disimpan")
+    screenshot(admin, "list-refused")
     admin.locator("#file").set_input_files(str(people))
     tap(admin, "Periksa dan impor")
     expect(admin.locator(".notice")).to_contain_text("5 orang diimpor; undangan dibuat: 5")
@@ -96,12 +106,15 @@ def test_an_admin_runs_a_campaign_from_an_empty_database(
     expect(respondent.get_by_text("Survei ini diselenggarakan oleh")).to_be_visible()
     screenshot(respondent, "respondent-intro")
     tap(respondent, "Mulai")
+    expect(respondent).to_have_url(re.compile(r"/r/[^/]+/1$"))
+    respondent.wait_for_load_state("load")
     while not respondent.url.endswith("/selesai"):
         respondent.evaluate(FILL, SHOW_ALL)
         current = respondent.url
         send = respondent.locator("button[value=submit]")
         (send if send.count() else respondent.locator("button[value=next]")).tap()
         expect(respondent).not_to_have_url(current)
+        respondent.wait_for_load_state("load")
     expect(respondent.locator("h1")).to_have_text("Terima kasih, jawaban Anda sudah kami terima")
 
     admin.goto(campaign_url)
@@ -113,3 +126,26 @@ def test_an_admin_runs_a_campaign_from_an_empty_database(
     assert cells[:6] == ["2", "2", "2", "0", "1", "50%"], cells
     assert re.fullmatch(r"± \d+(\.\d)?", cells[8]) or cells[8] == "–"
     screenshot(admin, "monitoring-updated")
+
+
+def test_anyone_checks_a_message_on_the_check_page(app, factory, browser_page, live_server,
+                                                   screenshot):
+    app.config["PUBLIC_BASE_URL"] = live_server
+    campaign = factory.campaign(unit=factory.unit("DISDUKCAPIL"), name="SPI Kota Uji 2026")
+    _, token = factory.invitation(campaign)
+    page = browser_page
+    page.goto("/cek")
+    page.get_by_label("Pesan atau tautannya").fill(
+        f"Yth. Bapak/Ibu, Inspektorat mengundang Anda mengisi SPI Kota Uji 2026: "
+        f"{live_server}/r/{token} Ragu? Periksa di {live_server}/cek")
+    page.get_by_role("button", name="Periksa", exact=True).tap()
+    expect(page.locator(".verdict h2")).to_have_text("Asli")
+    expect(page.locator(".verdict")).to_contain_text("Kantor DISDUKCAPIL")
+    screenshot(page, "check-genuine")
+    host = live_server.split("//")[1].split(":")[0]
+    page.get_by_label("Pesan atau tautannya").fill(
+        f"https://{host.replace('127.0.0.1', '127.0.0.1.survei-kpk.info')}/r/{token}")
+    page.get_by_role("button", name="Periksa", exact=True).tap()
+    expect(page.locator(".verdict h2")).to_have_text("Hati-hati")
+    expect(page.locator(".verdict")).to_contain_text("meniru alamat platform ini")
+    screenshot(page, "check-lookalike")
