@@ -4,6 +4,7 @@ Imports NumPy, SciPy and PyYAML only; never flask, sqlalchemy or plotly, so
 that a statistician can score an export without the web application.
 """
 
+from ._aggregate import UnitsMean, mean_index
 from ._cli import main
 from ._compare import CHANGE_STATUSES, Comparison, UnitChange, compare_results
 from ._csv import InputError, read_corrections, read_populations, read_responses
@@ -71,6 +72,7 @@ __all__ = [
     "UnitChange",
     "UnitDimensionScore",
     "UnitScore",
+    "UnitsMean",
     "cells_from_bytes",
     "compare_results",
     "encode_answers",
@@ -78,6 +80,7 @@ __all__ = [
     "load_instrument",
     "main",
     "margin_of_error",
+    "mean_index",
     "parse_instrument",
     "read_corrections",
     "read_populations",

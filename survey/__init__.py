@@ -36,6 +36,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(settings)
+    # Times on staff pages (when results were computed) in the campaigns' zone.
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIMEZONE"])
     app.config["PERMANENT_SESSION_LIFETIME"] = 86400 * app.config["PARTIAL_ANSWER_DAYS"]
 
     from . import web

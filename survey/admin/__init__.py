@@ -25,4 +25,12 @@ def _access_helpers():
     return {"can": access.can, "Capability": access.Capability}
 
 
-from . import auth, campaigns, invitations, progress, units  # noqa: E402,F401  (routes)
+from . import (  # noqa: E402,F401  (registers the routes)
+    auth,
+    campaigns,
+    invitations,
+    present,
+    progress,
+    results,
+    units,
+)

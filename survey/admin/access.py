@@ -66,8 +66,9 @@ class Capability(enum.StrEnum):
     MANAGE_ACTIONS = "manage_actions"  # improvement actions per dimension
 
 
+# Respondents' free texts are for inspectors only (issue 9), not auditors.
 _READ_ALL = frozenset(c for c in Capability if c.value.startswith(("view_", "export_"))) - {
-    Capability.VIEW_INVITATION_LINKS}
+    Capability.VIEW_INVITATION_LINKS, Capability.VIEW_FREE_TEXT}
 
 #: What each role may do. Auditors read everything and change nothing.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -85,9 +86,11 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
         Capability.EXPORT_MICRODATA, Capability.CORRECT_RESULTS, Capability.TRIAGE_REPORTS,
         Capability.MANAGE_ACTIONS,
     }),
+    # Heads of office read the actions on their office page; the texts are
+    # the institution's, kept by its inspectors.
     Role.UNIT_MANAGER: frozenset({
         Capability.VIEW_MONITORING, Capability.VIEW_RESULTS, Capability.VIEW_REPORT_COUNTS,
-        Capability.EXPORT_RESULTS, Capability.MANAGE_ACTIONS,
+        Capability.EXPORT_RESULTS,
     }),
     Role.AUDITOR: _READ_ALL,
 }

@@ -16,12 +16,14 @@ from .job import Job, JobStatus
 from .organisation import Institution, Unit, UnitPopulation
 from .report import CitizenReport, ReportCategory, ReportStatus
 from .response import Channel, PartialAnswer, PendingResponse, Response
+from .results import CampaignResult, ImprovementAction, PasswordReset
 from .staff import AuditEntry, Role, StaffUser
 
 __all__ = [
     "AuditEntry",
     "Base",
     "Campaign",
+    "CampaignResult",
     "CampaignStatus",
     "Channel",
     "CitizenReport",
@@ -30,6 +32,7 @@ __all__ = [
     "DeliveryChannel",
     "DeliveryKind",
     "DeliveryStatus",
+    "ImprovementAction",
     "Institution",
     "InstrumentVersion",
     "Invitation",
@@ -38,6 +41,7 @@ __all__ = [
     "ListEntry",
     "OpenLink",
     "PartialAnswer",
+    "PasswordReset",
     "PendingResponse",
     "ReportCategory",
     "ReportStatus",

@@ -39,7 +39,7 @@ from survey.models import (
 from survey.models.base import random_id
 from survey.questionnaire import is_shown
 
-from . import campaigns, invitations, respondents, staff
+from . import campaigns, invitations, respondents, results, staff
 from . import units as unit_service
 from .instruments import default_instrument_text, register_instrument
 from .tokens import LinkSeal, new_code, token_hash
@@ -317,6 +317,11 @@ def _seed(session: Session, today: date, seal: LinkSeal | None) -> DemoResult:
             reason="Putusan pengadilan atas kasus suap pengadaan jalan (fiktif).",
         )
     )
+    # The dashboard opens on computed results: last year's first, so that
+    # this year's can be compared with it.
+    for campaign in (last_year, this_year):
+        results.request_refresh(session, campaign.id)
+
     for role, email, unit_code in (
         (Role.ADMIN, "admin@harapanjaya.example", None),
         (Role.INSPECTOR, "inspektur@harapanjaya.example", None),

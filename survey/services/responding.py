@@ -31,6 +31,7 @@ from survey.models import (
 from survey.models.base import random_id
 from survey.questionnaire import Page, build_pages, prune_hidden, validate_response
 
+from . import results
 from .tokens import SealedKey, token_hash
 
 OPEN_LINK_GROUP = "external"
@@ -298,6 +299,8 @@ def mix_pending(
       (xmin) and fresh positions in random order, erasing the order in
       which they were used. That order would otherwise match the order of
       the batches.
+    - a refresh of the campaign's results is asked for (a job that names
+      the campaign only, never the stratum).
 
     ``stratum`` limits the work to one (unit_id, group), as after a
     submission; ``minimum=1`` flushes everything (when a campaign closes).
@@ -331,6 +334,9 @@ def mix_pending(
         if used:
             session.execute(touch, [{"invitation": i} for i in used])
         moved += len(rows)
+    # New responses change the results: recompute them in the background,
+    # committed with the responses themselves.
+    results.request_refresh(session, campaign_id)
     session.commit()
     _forget_sqlite_history(session)
     return moved

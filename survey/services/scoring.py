@@ -111,6 +111,13 @@ def _empty(n_questions):
 def score_campaign(session: Session, campaign: Campaign) -> analysis.ScoreResult:
     """Score every stored response of ``campaign`` with its pinned
     instrument, its target, the units' populations and its corrections."""
+    return score_campaign_table(session, campaign)[0]
+
+
+def score_campaign_table(session: Session, campaign: Campaign
+                         ) -> tuple[analysis.ScoreResult, analysis.ResponseTable]:
+    """:func:`score_campaign`, and the response table it scored (so that a
+    caller can count stored responses without reading them again)."""
     version = campaign.instrument_version
     instrument = version.instrument
     table = load_response_table(session.connection(), campaign.id, version.id, instrument)
@@ -127,5 +134,6 @@ def score_campaign(session: Session, campaign: Campaign) -> analysis.ScoreResult
             .where(Correction.campaign_id == campaign.id)):
         if code in wanted:
             corrections[code] = corrections.get(code, 0.0) + points
-    return analysis.score(table, instrument, populations=populations,
-                          corrections=corrections, target=campaign.target)
+    result = analysis.score(table, instrument, populations=populations,
+                            corrections=corrections, target=campaign.target)
+    return result, table

@@ -43,6 +43,7 @@ from playwright.sync_api import Page, expect  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from survey.models import Campaign, CampaignStatus, CitizenReport, StaffUser, Unit  # noqa: E402
+from survey.services import jobs  # noqa: E402
 from survey.services.demo import seed_demo  # noqa: E402
 
 #: Respondent endpoints with path parameters that the walks below visit.
@@ -214,6 +215,9 @@ def demo_city(session, today):
     """The demo city (`survey demo`): two campaigns, sixteen offices,
     thousands of responses, citizen reports and one account per role."""
     result = seed_demo(session, today=today)
+    # Compute the results (jobs the demo asks for), so the results pages
+    # are checked with their charts and tables, not their "being computed" state.
+    jobs.run_pending(session.get_bind())
     campaign = session.scalar(select(Campaign).where(Campaign.status == CampaignStatus.OPEN))
     own_unit = session.scalar(select(Unit).where(Unit.code == "DISDUKCAPIL"))
     report = session.scalar(select(CitizenReport).where(CitizenReport.unit_id == own_unit.id))
