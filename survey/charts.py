@@ -82,7 +82,8 @@ def _error(values: list[float], lows: list[float], highs: list[float]) -> dict[s
 
 def office_bars(rows: Sequence[Any], *, target: float, bands: Sequence[str],
                 band_label: Callable[[str | None], str], verdict_label: Callable[[str], str],
-                target_label: str, axis_title: str) -> Figure | None:
+                target_label: str, axis_title: str,
+                fmt: Callable[[float], str] = _two) -> Figure | None:
     """Offices as horizontal bars sorted as given, each with its 95% interval
     as an error bar, coloured by band, with the target as a dashed line.
     Offices whose index is not shown (none, or a small cell) are left out."""
@@ -92,7 +93,7 @@ def office_bars(rows: Sequence[Any], *, target: float, bands: Sequence[str],
     values = [r.index.value for r in shown]
     lows = [r.index.low for r in shown]
     highs = [r.index.high for r in shown]
-    hover = [f"{r.name}<br>{_two(r.index.value)} ({_two(r.index.low)}–{_two(r.index.high)})"
+    hover = [f"{r.name}<br>{fmt(r.index.value)} ({fmt(r.index.low)}–{fmt(r.index.high)})"
              f"<br>{band_label(r.band)} · {verdict_label(r.verdict)}" for r in shown]
     trace = {
         "type": "bar", "orientation": "h", "x": [round(v, 4) for v in values],
@@ -104,13 +105,14 @@ def office_bars(rows: Sequence[Any], *, target: float, bands: Sequence[str],
     }
     shape, note = _target_line(target, target_label)
     return {"data": [trace],
-            "layout": _layout(70 + 26 * len(shown), x_title=axis_title, shapes=[shape],
+            "layout": _layout(80 + 38 * len(shown), x_title=axis_title, shapes=[shape],
                               annotations=[note], bargap=0.25)}
 
 
 def group_dimensions(by_group: Mapping[str, Mapping[str, Any]], *, groups: Sequence[str],
                      group_label: Callable[[str], str], dimension_label: Callable[[str], str],
-                     target: float, target_label: str, axis_title: str) -> Figure | None:
+                     target: float, target_label: str, axis_title: str,
+                     fmt: Callable[[float], str] = _two) -> Figure | None:
     """Each dimension as seen by each respondent group, side by side
     (grouped horizontal bars with intervals)."""
     dims = list(by_group)
@@ -129,21 +131,22 @@ def group_dimensions(by_group: Mapping[str, Mapping[str, Any]], *, groups: Seque
             "y": [_short(dimension_label(d)) for d, _ in points],
             "marker": {"color": GROUP_COLOURS[position % len(GROUP_COLOURS)]},
             "error_x": _error(values, lows, highs), "hoverinfo": "text",
-            "hovertext": [f"{group_label(group)}: {_two(v)} (n = {e.n})"
+            "hovertext": [f"{group_label(group)}: {fmt(v)} (n = {e.n})"
                           for v, (_, e) in zip(values, points, strict=True)],
         })
     if not traces:
         return None
     shape, note = _target_line(target, target_label)
-    layout = _layout(110 + 30 * len(dims) * max(1, len(traces)) // 2 + 40 * len(dims) // 2,
-                     x_title=axis_title, shapes=[shape], annotations=[note], barmode="group",
-                     showlegend=True,
-                     legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0})
-    layout["margin"]["b"] = 90
+    layout = _layout(120 + len(dims) * (16 * len(traces) + 24), x_title=axis_title,
+                     shapes=[shape], annotations=[note], barmode="group", showlegend=True,
+                     legend={"orientation": "h", "yref": "container", "y": 0,
+                             "yanchor": "bottom", "x": 0, "traceorder": "normal"})
+    layout["margin"]["b"] = 110
     return {"data": traces, "layout": layout}
 
 
-def trend(points: Sequence[Any], *, target_label: str, axis_title: str) -> Figure | None:
+def trend(points: Sequence[Any], *, target_label: str, axis_title: str,
+          fmt: Callable[[float], str] = _two) -> Figure | None:
     """The office's index over campaigns with intervals, and each campaign's
     target."""
     shown = [p for p in points if p.index.shown]
@@ -156,7 +159,7 @@ def trend(points: Sequence[Any], *, target_label: str, axis_title: str) -> Figur
         "type": "scatter", "mode": "lines+markers", "x": [p.period for p in shown],
         "y": [round(v, 4) for v in values], "line": {"color": "#0a58a8", "width": 2},
         "marker": {"size": 9, "color": "#0a58a8"}, "hoverinfo": "text",
-        "hovertext": [f"{p.name}: {_two(p.index.value)}" for p in shown],
+        "hovertext": [f"{p.name}: {fmt(p.index.value)}" for p in shown],
         "error_y": {**_error(values, lows, highs), "width": 6},
     }
     target_trace = {
@@ -171,5 +174,33 @@ def trend(points: Sequence[Any], *, target_label: str, axis_title: str) -> Figur
     return {"data": [index_trace, target_trace], "layout": layout}
 
 
-def _short(name: str, limit: int = 34) -> str:
-    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+def _short(name: str, limit: int = 38, line: int = 20) -> str:
+    """A category label that fits a phone: at most ``limit`` characters, on
+    lines of about ``line`` characters (plotly breaks lines at <br>)."""
+    if len(name) > limit:
+        name = name[: limit - 1].rstrip() + "…"
+    lines, current = [], ""
+    for word in name.split():
+        if current and len(current) + 1 + len(word) > line:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    lines.append(current)
+    return "<br>".join(lines)
+
+
+def responses_per_day(days: Sequence[Any], *, axis_title: str) -> Figure | None:
+    """Stored responses per day as bars; days hidden from the viewer (fewer
+    than 5 responses) are left out (the table says "n < 5")."""
+    shown = [d for d in days if not d.responses.hidden]
+    if not shown:
+        return None
+    trace = {"type": "bar", "x": [d.day.isoformat() for d in shown],
+             "y": [d.responses.value for d in shown], "marker": {"color": "#0a58a8"},
+             "hovertemplate": "%{x}: %{y}<extra></extra>"}
+    layout = _layout(260, x_title="", x_range=None)
+    layout["xaxis"] = {"type": "date", "fixedrange": True, "tickformat": "%d %b"}
+    layout["yaxis"] = {"title": {"text": axis_title}, "fixedrange": True, "automargin": True,
+                       "gridcolor": "#e3e6ea", "rangemode": "tozero"}
+    return {"data": [trace], "layout": layout}

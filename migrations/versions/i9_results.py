@@ -1,5 +1,6 @@
 """Stored campaign results, improvement actions per institution and
-dimension, one-time password reset links.
+dimension, one-time password reset links, a session generation per staff
+account (ending all its sessions).
 
 Revision ID: i9_results
 Revises: 0002_staff_scope_jobs
@@ -18,6 +19,9 @@ UTC_DATETIME = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("staff_user") as batch:
+        batch.add_column(sa.Column("session_generation", sa.Integer(), nullable=False,
+                                   server_default="0"))
     op.create_table(
         "campaign_result",
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -74,3 +78,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_improvement_action_institution_id"), table_name="improvement_action")
     op.drop_table("improvement_action")
     op.drop_table("campaign_result")
+    with op.batch_alter_table("staff_user") as batch:
+        batch.drop_column("session_generation")

@@ -5,13 +5,16 @@
 (function () {
   "use strict";
   if (typeof window.Plotly === "undefined") { return; }
-  var config = {displayModeBar: false, responsive: true, locale: document.documentElement.lang};
+  var config = {displayModeBar: false, responsive: true};
+  // Decimal and thousands separators as in the tables: 74,21 in Indonesian.
+  var separators = document.documentElement.lang === "id" ? ",." : ".,";
   document.querySelectorAll("[data-chart]").forEach(function (holder) {
     var source = document.getElementById(holder.getAttribute("data-chart"));
     if (!source) { return; }
     var figure;
     try { figure = JSON.parse(source.textContent); } catch (error) { return; }
     holder.hidden = false;
+    figure.layout.separators = separators;
     window.Plotly.newPlot(holder, figure.data, figure.layout, config);
   });
 }());

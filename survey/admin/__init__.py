@@ -26,11 +26,15 @@ def _access_helpers():
 
 
 from . import (  # noqa: E402,F401  (registers the routes)
+    audit,
     auth,
     campaigns,
+    corrections,
+    instruments,
     invitations,
     present,
     progress,
     results,
     units,
+    users,
 )

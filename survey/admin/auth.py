@@ -20,9 +20,15 @@ login_manager.login_message = None
 
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
-    if not user_id.isdigit():
+    """The account of a session, unless its sessions were ended since
+    (the cookie's generation is older than the account's)."""
+    number, _, generation = user_id.partition(".")
+    if not number.isdigit() or not generation.isdigit():
         return None
-    return db.session.get(StaffUser, int(user_id))
+    user = db.session.get(StaffUser, int(number))
+    if user is None or user.session_generation != int(generation):
+        return None
+    return user
 
 
 @bp.route("/login", methods=["GET", "POST"])

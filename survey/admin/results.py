@@ -57,7 +57,7 @@ def results_overview(campaign_id: int):
         view.rows, target=campaign.target, bands=labels.bands, band_label=labels.band,
         verdict_label=verdict_name,
         target_label=_("target %(target)s", target=index2(campaign.target)),
-        axis_title=_("Integrity index (0–100) with its %(level)s interval", level="95%"))
+        axis_title=_("Index (0–100), %(level)s interval", level="95%"), fmt=index2)
     return render_template("admin/results_overview.html", campaign=campaign,
                            campaigns=campaigns, state=state, view=view, labels=labels,
                            parent=parent, verdict=verdict if verdict in VERDICTS else None,
@@ -89,9 +89,9 @@ def office(campaign_id: int, unit_id: int):
     group_figure = charts.group_dimensions(
         view.by_group, groups=list(instrument.groups), group_label=labels.group,
         dimension_label=labels.dimension, target=campaign.target, target_label=target_label,
-        axis_title=_("Score (0–100) with its %(level)s interval", level="95%"))
+        axis_title=_("Score (0–100), %(level)s interval", level="95%"), fmt=index2)
     trend_figure = charts.trend(view.trend, target_label=target_label,
-                                axis_title=_("Integrity index"))
+                                axis_title=_("Integrity index"), fmt=index2)
     return render_template("admin/office.html", campaign=campaign, unit=unit, state=state,
                            view=view, labels=labels, suggestions=suggestions,
                            group_figure=group_figure, trend_figure=trend_figure,

@@ -57,9 +57,16 @@ class StaffUser(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Part of every session cookie's user id: raising it ends every session
+    # of the account (services.staff.end_sessions).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     institution: Mapped[Institution | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
+
+    def get_id(self) -> str:
+        """What a session cookie keeps: the id and the session generation."""
+        return f"{self.id}.{self.session_generation or 0}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

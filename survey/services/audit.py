@@ -42,3 +42,23 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def entries(session, user: StaffUser, *, action: str | None = None, page: int = 1,
+            per_page: int = 100) -> tuple[list[AuditEntry], int]:
+    """A page of the audit log as ``user`` may read it (their institution's
+    entries; every entry for a platform administrator), newest first, and
+    the number of pages. ``action`` keeps entries whose action starts with it."""
+    from sqlalchemy import func, select
+
+    query = select(AuditEntry)
+    if user.institution_id is not None:
+        query = query.where(AuditEntry.institution_id == user.institution_id)
+    if action:
+        query = query.where(AuditEntry.action.startswith(action, autoescape=True))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                           .offset((page - 1) * per_page).limit(per_page))
+    return list(rows), pages

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import math
 import random
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import lru_cache
 
 from scipy import stats
@@ -67,12 +70,13 @@ def interval(value: float | None, se: float | None, df: float | None) -> tuple:
     which the engine reports with an SE only)."""
     if value is None or se is None or not df or df < 1:
         return None, None
-    half = _t975(df) * se
+    half = t975(df) * se
     return max(0.0, value - half), min(100.0, value + half)
 
 
 @lru_cache(maxsize=4096)
-def _t975(df: float) -> float:
+def t975(df: float) -> float:
+    """t(0.975, df), cached: pages ask for the same few df again and again."""
     return float(stats.t.ppf(0.975, df))
 
 
@@ -221,10 +225,7 @@ def overview(session: Session, results: CampaignResults, user: StaffUser,
     if parent is not None:
         subtree = _subtree(units, parent.id)
         units = [u for u in units if u.id in subtree]
-    rows = [office_row(results, u, hide, intervals=False) for u in units
-            if u.code in results.units or u.code in results.stored
-            or u.code in results.invitations]
-    rows.sort(key=_sort_key)
+    rows = _rows(results, units, hide)
     verdicts: dict[str, int] = {}
     for row in rows:
         verdicts[row.verdict] = verdicts.get(row.verdict, 0) + 1
@@ -256,6 +257,31 @@ def overview(session: Session, results: CampaignResults, user: StaffUser,
         dimension_means, parents, stored, count(excluded, hide),
         sum(r.invited for r in rows), sum(r.answered for r in rows),
         report_counts(session, results.campaign_id, [r.unit_id for r in rows]))
+
+
+_ROWS: OrderedDict[tuple, list[OfficeRow]] = OrderedDict()
+_ROWS_LOCK = threading.Lock()
+
+
+def _rows(results: CampaignResults, units: list[Unit], hide: bool) -> list[OfficeRow]:
+    """The offices' rows, sorted; kept in memory per stored result, viewer
+    kind and offices (names included), since hundreds of rows are the same
+    for every request until the next refresh."""
+    key = (results.campaign_id, results.computed_at, hide,
+           hash(tuple((u.id, u.code, u.name, u.parent_id) for u in units)))
+    with _ROWS_LOCK:
+        found = _ROWS.get(key)
+    if found is not None:
+        return found
+    rows = [office_row(results, u, hide, intervals=False) for u in units
+            if u.code in results.units or u.code in results.stored
+            or u.code in results.invitations]
+    rows.sort(key=_sort_key)
+    with _ROWS_LOCK:
+        _ROWS[key] = rows
+        while len(_ROWS) > 32:
+            _ROWS.popitem(last=False)
+    return rows
 
 
 def _dimensions(results: CampaignResults) -> list[str]:
@@ -396,3 +422,35 @@ def suggestions(session: Session, results: CampaignResults, unit: Unit,
         rng.shuffle(texts)
         found[group] = texts
     return found
+
+
+# -- monitoring -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    responses: Count
+
+
+def responses_per_day(session: Session, campaign: Campaign, visible: set[int] | None,
+                      user: StaffUser) -> list[Day]:
+    """Stored responses per submission day for the offices ``user`` sees
+    (None: all), from the campaign's opening to today or its closing. A
+    response keeps its date only, never a time; a unit manager sees a day
+    with 1 to 4 responses as "n < 5"."""
+    query = (select(Response.submitted_on, func.count())
+             .where(Response.campaign_id == campaign.id).group_by(Response.submitted_on))
+    if visible is not None:
+        query = query.where(Response.unit_id.in_(visible))
+    counts = dict(session.execute(query).all())
+    if not counts:
+        return []
+    hide = hides_small_cells(user)
+    first, last = min(min(counts), campaign.opens_on), max(counts)
+    days = []
+    current = first
+    while current <= last:
+        days.append(Day(current, count(counts.get(current, 0), hide)))
+        current += timedelta(days=1)
+    return days

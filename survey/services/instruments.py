@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from importlib import resources
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import analysis
-from survey.models import InstrumentVersion
+from survey.models import Campaign, InstrumentVersion, StaffUser
 from survey.questionnaire import layout_problems
 
-from . import done
+from . import audit, done
 
 DEFAULT_INSTRUMENT = "spi-standard.yaml"
 
@@ -23,7 +23,7 @@ def default_instrument_text() -> str:
 
 def register_instrument(
     session: Session, content: str, *, fmt: str = "yaml", source: str = "instrument",
-    commit: bool = True,
+    commit: bool = True, actor: StaffUser | None = None,
 ) -> InstrumentVersion:
     """Validate an instrument file and store it as a version; the same text
     registered twice gives the same version.
@@ -50,5 +50,30 @@ def register_instrument(
         checksum=instrument.checksum,
     )
     session.add(version)
+    session.flush()
+    if actor is not None:
+        audit.record(session, "instrument.upload", actor=actor, target=version.label,
+                     detail={"version": version.id, "checksum": version.checksum[:12]})
     done(session, commit)
     return version
+
+
+def visible_versions(session: Session, user: StaffUser) -> list[tuple[InstrumentVersion, int]]:
+    """Instrument versions ``user`` may see, newest first, each with the
+    number of their institution's campaigns that pin it: every version for a
+    platform administrator; else those pinned by their institution's
+    campaigns, and those no campaign pins yet (newly uploaded)."""
+    pinned = select(Campaign.instrument_version_id, func.count().label("n")).group_by(
+        Campaign.instrument_version_id)
+    own = pinned
+    if user.institution_id is not None:
+        own = pinned.where(Campaign.institution_id == user.institution_id)
+    own_counts = dict(session.execute(own).all())
+    any_counts = dict(session.execute(pinned).all())
+    found = []
+    for version in session.scalars(select(InstrumentVersion).order_by(
+            InstrumentVersion.created_at.desc(), InstrumentVersion.id.desc())):
+        if user.institution_id is None or version.id in own_counts \
+                or version.id not in any_counts:
+            found.append((version, own_counts.get(version.id, 0)))
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -9,7 +10,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from survey.models import AuditEntry, Campaign, Institution, Role, StaffUser, Unit
+from survey.models import (
+    AuditEntry,
+    Campaign,
+    Institution,
+    PasswordReset,
+    Role,
+    StaffUser,
+    Unit,
+)
 from survey.models.base import utcnow
 
 from . import audit, done
@@ -36,7 +45,8 @@ def create_user(
     actor: StaffUser | None = None,
     commit: bool = True,
 ) -> StaffUser:
-    """Create a staff account.
+    """Create a staff account (``commit=False``: flush only, for a caller
+    that commits its own transaction).
 
     The account belongs to an institution: the unit's, the one named by
     ``institution_code``, or the only one there is. An administrator
@@ -204,3 +214,167 @@ def unit_subtree(session: Session, unit_id: int) -> set[int]:
         frontier = [c for c in children if c not in allowed]
         allowed.update(frontier)
     return allowed
+
+
+def institution_units(session: Session, institution_id: int) -> list[Unit]:
+    """The institution's active offices, by name."""
+    return list(session.scalars(select(Unit).where(Unit.institution_id == institution_id,
+                                                   Unit.active.is_(True))
+                                .order_by(Unit.name)))
+
+
+# -- accounts: passwords, one-time links, sessions -------------------------------
+
+#: How long a one-time link to set a password stays valid.
+RESET_VALID = timedelta(hours=72)
+MIN_PASSWORD = 10
+#: A password hash no password matches (werkzeug refuses it): the account
+#: can be used only after its one-time link sets a password.
+NO_PASSWORD = "!"  # noqa: S105
+
+
+def end_sessions(session: Session, user: StaffUser) -> None:
+    """End every signed-in session of ``user`` (on every device): their
+    session cookies carry a generation number that no longer matches.
+    Flushes; the caller commits."""
+    user.session_generation = (user.session_generation or 0) + 1
+    session.flush()
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise StaffError(f"the password must have at least {MIN_PASSWORD} characters")
+    if len(password) > 200:
+        raise StaffError("the password must have at most 200 characters")
+
+
+def _issue_reset(session: Session, user: StaffUser, actor: StaffUser | None) -> str:
+    """A new one-time link token for ``user`` (earlier unused ones stop
+    working). Only its SHA-256 is stored. Flushes."""
+    now = utcnow()
+    for earlier in session.scalars(select(PasswordReset).where(
+            PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))):
+        earlier.used_at = now
+    token = secrets.token_urlsafe(32)
+    session.add(PasswordReset(user_id=user.id, token_hash=_digest(token), created_at=now,
+                              expires_at=now + RESET_VALID))
+    session.flush()
+    audit.record(session, "staff.reset_link", actor=actor, target=user.email,
+                 institution_id=user.institution_id)
+    return token
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def invite_user(session: Session, *, email: str, name: str, role: Role | str,
+                unit_code: str | None, institution_code: str | None,
+                actor: StaffUser) -> tuple[StaffUser, str]:
+    """Create an account without a password and a one-time link with which
+    the person sets one. Returns the account and the link's token, to be
+    shown once to the administrator (never sent by email with a password).
+    Commits.
+
+    Raises
+    ------
+    StaffError
+        As :func:`create_user`.
+    """
+    user = create_user(session, email=email, name=name, role=role,
+                       password=generate_password() + generate_password(),
+                       unit_code=unit_code, institution_code=institution_code, actor=actor,
+                       commit=False)
+    user.password_hash = NO_PASSWORD
+    token = _issue_reset(session, user, actor)
+    session.commit()
+    return user, token
+
+
+def reset_password(session: Session, user: StaffUser, *, actor: StaffUser) -> str:
+    """Replace the account's password by a one-time link: the old password
+    stops working and every session ends. Returns the token. Commits."""
+    user.password_hash = NO_PASSWORD
+    end_sessions(session, user)
+    token = _issue_reset(session, user, actor)
+    session.commit()
+    return token
+
+
+def reset_of(session: Session, token: str) -> PasswordReset | None:
+    """The one-time link's record while it can still be used, else None."""
+    reset = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _digest(token)))
+    if reset is None or reset.used_at is not None or reset.expires_at < utcnow():
+        return None
+    user = session.get(StaffUser, reset.user_id)
+    return reset if user is not None and user.active else None
+
+
+def use_reset(session: Session, token: str, password: str) -> StaffUser:
+    """Set a new password with a one-time link; the link is spent and every
+    session of the account ends. Commits.
+
+    Raises
+    ------
+    StaffError
+        The link is unknown, used or expired, or the password too short.
+    """
+    reset = reset_of(session, token)
+    if reset is None:
+        raise StaffError("this link is not valid any more: ask an administrator for a new one")
+    _check_password(password)
+    user = session.get(StaffUser, reset.user_id)
+    user.set_password(password)
+    reset.used_at = utcnow()
+    end_sessions(session, user)
+    audit.record(session, "staff.password_set", actor=user, target=user.email)
+    session.commit()
+    return user
+
+
+def change_password(session: Session, user: StaffUser, current: str, new: str) -> None:
+    """A person changes their own password; their other sessions end.
+    Commits.
+
+    Raises
+    ------
+    StaffError
+        The current password is wrong, or the new one too short.
+    """
+    if not user.check_password(current):
+        raise StaffError("the current password is not correct")
+    _check_password(new)
+    user.set_password(new)
+    end_sessions(session, user)
+    audit.record(session, "staff.password_change", actor=user, target=user.email)
+    session.commit()
+
+
+def set_active(session: Session, user: StaffUser, active: bool, *, actor: StaffUser) -> None:
+    """Deactivate (every session ends, sign-in refused) or reactivate an
+    account. Commits.
+
+    Raises
+    ------
+    StaffError
+        An administrator deactivating their own account.
+    """
+    if not active and user.id == actor.id:
+        raise StaffError("you cannot deactivate your own account")
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        end_sessions(session, user)
+    audit.record(session, "staff.activate" if active else "staff.deactivate", actor=actor,
+                 target=user.email, institution_id=user.institution_id)
+    session.commit()
+
+
+def visible_staff(session: Session, user: StaffUser) -> list[StaffUser]:
+    """The accounts ``user`` may see: their institution's (all for a
+    platform administrator), by name."""
+    query = select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.name)
+    if user.institution_id is not None:
+        query = query.where(StaffUser.institution_id == user.institution_id)
+    return list(session.scalars(query))

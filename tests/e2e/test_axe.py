@@ -231,6 +231,7 @@ def demo_city(session, today):
         "user_id": user.id,
         "version_id": campaign.instrument_version_id,
         "instrument_version_id": campaign.instrument_version_id,
+        "reset_token": "link-that-does-not-exist-0123456789abcdefghij",
     }
     return result.logins, samples
 

@@ -17,7 +17,7 @@ from support import PASSWORD, csrf_of, sign_in
 
 from survey import create_app
 from survey.admin.access import ROLE_CAPABILITIES, Rule
-from survey.models import Institution, Role
+from survey.models import Correction, Institution, Role
 from survey.services import staff
 
 pytestmark = pytest.mark.security
@@ -55,11 +55,12 @@ class World:
 #: institution A may reach ("own"; for a unit manager, within their office's
 #: tree), another office of A ("other_office", unit managers only), and an
 #: object of institution B ("foreign").
-PARAMETERS = ("campaign_id", "unit_id", "invitation_id")
+PARAMETERS = ("campaign_id", "unit_id", "invitation_id", "correction_id", "user_id",
+              "version_id", "reset_token")
 
 
 @pytest.fixture
-def world(factory, session) -> World:
+def world(factory, session, small_instrument_text) -> World:
     city_a = Institution(code="KOTA-A", name="Kota A")
     city_b = Institution(code="KOTA-B", name="Kota B")
     head_office = factory.unit("A-ROOT", institution=city_a)
@@ -67,7 +68,20 @@ def world(factory, session) -> World:
     other_office = factory.unit("A-OTHER", institution=city_a)
     foreign_office = factory.unit("B-ONE", institution=city_b)
     campaign_a = factory.campaign(unit=head_office, name="SPI Kota A")
-    campaign_b = factory.campaign(unit=foreign_office, name="SPI Kota B")
+    foreign_version = factory.version(small_instrument_text.replace('version: "1"',
+                                                                    'version: "B"'))
+    campaign_b = factory.campaign(unit=foreign_office, name="SPI Kota B",
+                                  version=foreign_version)
+    corrections = {}
+    for key, campaign, unit in (("own", campaign_a, sub_office),
+                                ("other_office", campaign_a, other_office),
+                                ("foreign", campaign_b, foreign_office)):
+        corrections[key] = Correction(campaign_id=campaign.id, unit_id=unit.id, points=1.0,
+                                      reason="uji")
+        session.add(corrections[key])
+    session.commit()
+    foreign_user = staff.create_user(session, email="admin@kota-b.example", name="B",
+                                     role="admin", password=PASSWORD, institution_code="KOTA-B")
     invitation_a, _ = factory.invitation(campaign_a, sub_office)
     invitation_other, _ = factory.invitation(campaign_a, other_office)
     invitation_b, _ = factory.invitation(campaign_b, foreign_office)
@@ -77,13 +91,23 @@ def world(factory, session) -> World:
         staff.create_user(session, email=emails[role], name=role, role=role, password=PASSWORD,
                           institution_code="KOTA-A",
                           unit_code="A-ROOT" if role == "unit_manager" else None)
+    # An account the checks may reset or deactivate without locking anyone out.
+    own_user = staff.create_user(session, email="target@kota-a.example", name="T",
+                                 role="auditor", password=PASSWORD, institution_code="KOTA-A")
     ids = {
+        "user_id": {"own": own_user.id, "other_office": own_user.id, "foreign": foreign_user.id},
         "campaign_id": {"own": campaign_a.id, "other_office": campaign_a.id,
                         "foreign": campaign_b.id},
         "unit_id": {"own": sub_office.id, "other_office": other_office.id,
                     "foreign": foreign_office.id},
         "invitation_id": {"own": invitation_a.id, "other_office": invitation_other.id,
                           "foreign": invitation_b.id},
+        "correction_id": {key: c.id for key, c in corrections.items()},
+        "version_id": {"own": campaign_a.instrument_version_id,
+                       "other_office": campaign_a.instrument_version_id,
+                       "foreign": foreign_version.id},
+        # A one-time link that does not exist: every caller gets 404.
+        "reset_token": dict.fromkeys(("own", "other_office", "foreign"), "x" * 43),
     }
     return World(ids, emails)
 
