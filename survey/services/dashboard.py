@@ -32,7 +32,7 @@ from .results import CampaignResults, change_verdict, verdict
 #: and free-text suggestions of a group are shown to nobody.
 SMALL_CELL = 5
 #: Offices per page of the overview.
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 
 
 def hides_small_cells(user: StaffUser) -> bool:
@@ -132,7 +132,17 @@ class OfficeRow:
         return self.answered / self.invited if self.invited else None
 
 
-def office_row(results: CampaignResults, unit: Unit, hide: bool, *,
+@dataclass(frozen=True)
+class OfficeRef:
+    """What the overview needs of an office."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+
+
+def office_row(results: CampaignResults, unit: Unit | OfficeRef, hide: bool, *,
                intervals: bool = True) -> OfficeRow:
     """The office's figures for a viewer; ``intervals=False`` leaves out the
     dimension scores' intervals (the overview shows none)."""
@@ -184,12 +194,13 @@ class Overview:
     selection: Estimate | None  # mean of the offices under the chosen parent
     selection_verdict: str | None
     dimension_means: dict[str, float | None]  # mean over shown offices
-    parents: list[Unit]  # offices that have sub-offices, for the filter
+    parents: list[OfficeRef]  # offices that have sub-offices, for the filter
     stored: int
     excluded: Count
     invited: int
     answered: int
     reports: dict[str, int]  # category -> citizen reports about the offices shown
+    page_size: int = PAGE_SIZE
 
 
 def report_counts(session: Session, campaign_id: int, unit_ids: Iterable[int]) -> dict[str, int]:
@@ -216,8 +227,11 @@ def overview(session: Session, results: CampaignResults, user: StaffUser,
     (None: all), under ``parent`` if given, sorted by index (highest first,
     offices without an index last), :data:`PAGE_SIZE` per page."""
     hide = hides_small_cells(user)
-    units = session.scalars(select(Unit).where(Unit.id.in_(results.unit_ids.values()))
-                            .order_by(Unit.name)).all()
+    # Plain rows, not ORM objects: the overview reads every office each time.
+    units = [OfficeRef(*row) for row in session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.parent_id)
+        .where(Unit.institution_id == session.get(Campaign, results.campaign_id).institution_id)
+        .order_by(Unit.name))]
     if visible is not None:
         units = [u for u in units if u.id in visible]
     has_children = {u.parent_id for u in units if u.parent_id is not None}
@@ -263,7 +277,7 @@ _ROWS: OrderedDict[tuple, list[OfficeRow]] = OrderedDict()
 _ROWS_LOCK = threading.Lock()
 
 
-def _rows(results: CampaignResults, units: list[Unit], hide: bool) -> list[OfficeRow]:
+def _rows(results: CampaignResults, units: list[OfficeRef], hide: bool) -> list[OfficeRow]:
     """The offices' rows, sorted; kept in memory per stored result, viewer
     kind and offices (names included), since hundreds of rows are the same
     for every request until the next refresh."""
@@ -292,7 +306,7 @@ def _dimensions(results: CampaignResults) -> list[str]:
     return list(seen)
 
 
-def _subtree(units: Iterable[Unit], root: int) -> set[int]:
+def _subtree(units: Iterable[OfficeRef], root: int) -> set[int]:
     children: dict[int, list[int]] = {}
     for unit in units:
         if unit.parent_id is not None:
