@@ -154,3 +154,17 @@ def save_improvement_actions():
         return _actions_page({key: _("At most %(n)s characters.", n=actions.MAX_LENGTH)}, 400)
     flash(_("Saved: %(n)s dimension(s) changed.", n=len(changed)), "info")
     return redirect(url_for("admin.improvement_actions"), code=303)
+
+
+@bp.get("/campaigns/<int:campaign_id>/monitoring")
+@allow(Capability.VIEW_MONITORING)
+def monitoring(campaign_id: int):
+    """While a campaign runs: responses per day (and, on the progress page,
+    invitations answered per office and group against the recommended size)."""
+    campaign = campaign_or_404(campaign_id)
+    days = dashboard.responses_per_day(
+        db.session, campaign, staff.visible_unit_ids(db.session, current_user), current_user)
+    figure = charts.responses_per_day(days, axis_title=_("Responses stored"))
+    return render_template("admin/monitoring.html", campaign=campaign, days=days,
+                           figure=figure,
+                           campaigns=staff.visible_campaigns(db.session, current_user))

@@ -100,8 +100,14 @@ def test_results_tour(new_context, screenshot, session, demo, role, size):
     _no_sideways_scroll(page, f"{role} office page")
     screenshot(page, f"{role}-{size}-office")
 
-    page.get_by_role("link", name=re.compile("^Perkembangan$")).first.click()
-    expect(page.locator("h1")).to_be_visible()
+    page.goto(f"/staff/campaigns/{campaign.id}/results")
+    page.get_by_role("link", name=re.compile("^Pemantauan")).click()
+    expect(page.locator("h1")).to_have_text("Pemantauan")
+    _charts_drawn(page, "monitoring", 1)
     _no_sideways_scroll(page, f"{role} monitoring")
     screenshot(page, f"{role}-{size}-monitoring")
+    page.get_by_role("link", name=re.compile("^Undangan yang dijawab per kantor")).click()
+    expect(page.locator("h1")).to_be_visible()
+    _no_sideways_scroll(page, f"{role} progress")
+    screenshot(page, f"{role}-{size}-progress")
     assert not errors, errors  # e.g. a Content-Security-Policy refusal

@@ -328,3 +328,27 @@ def test_charts_and_tables_are_both_on_the_page_and_scripts_come_from_us(app, sm
     assert not re.search(r"<script>(?!</script>)", page)  # no inline script
     with client.get("/static/vendor/plotly-basic.min.js") as script:
         assert script.status_code == 200
+
+
+@pytest.mark.security
+def test_monitoring_counts_days_and_hides_small_days_from_unit_managers(app, session,
+                                                                        small_city):
+    from datetime import timedelta
+
+    campaign = small_city
+    office = session.scalar(select(Unit).where(Unit.code == "A"))
+    later = campaign.opens_on + timedelta(days=2)
+    for response in session.scalars(select(Response).where(
+            Response.campaign_id == campaign.id, Response.unit_id == office.id).limit(3)):
+        response.submitted_on = later
+    session.commit()
+    url = f"/staff/campaigns/{campaign.id}/monitoring"
+    inspector = _client(app, "inspektur@kota.example").get(url)
+    assert "Responses per day" in _text(inspector)
+    assert later.isoformat() in inspector.get_data(as_text=True)  # the chart's day with 3
+    head = _client(app, "kepala@kota.example").get(url)
+    text = _text(head)
+    assert "n < 5" in text
+    for block in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>',
+                            head.get_data(as_text=True), flags=re.S):
+        assert later.isoformat() not in block
