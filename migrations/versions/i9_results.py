@@ -3,7 +3,7 @@ dimension, one-time password reset links, a session generation per staff
 account (ending all its sessions).
 
 Revision ID: i9_results
-Revises: 0002_staff_scope_jobs
+Revises: i7_campaigns
 Create Date: 2026-11-28
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "i9_results"
-down_revision = "0002_staff_scope_jobs"
+down_revision = "i7_campaigns"
 branch_labels = None
 depends_on = None
 
