@@ -1,5 +1,8 @@
 """``python -m analysis``: score, compare and plan from the command line.
 
+Words for people (``--format table``, the plan's sentence) are in
+:mod:`analysis._cli_text`.
+
 Exit status 0 on success; 2 with a one-line message on standard error, and
 nothing written, when an input is bad (or the output cannot be written).
 """
@@ -18,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._cli_text import LANGUAGES, compare_table, plan_sentence, score_table
 from ._compare import Comparison, compare_results
 from ._csv import InputError, read_corrections, read_populations, read_responses
 from ._instrument import InstrumentError, load_instrument
@@ -42,13 +46,74 @@ def _finite_number(text: str) -> float:
     return value
 
 
+_FILES = """\
+files (methodology v1.1, docs/methodology.md):
+  instrument   YAML or JSON: groups, dimensions, questions, options and their
+               scores, bands, target and screening rules (section 1)
+  responses    CSV, UTF-8, header row: response_id, unit, group, duration_s,
+               [weight,] then one column per question holding the option
+               code, blank when not answered (section 2)
+  populations  CSV: unit, group, population (the frame size N)
+  corrections  CSV: unit, points, reason (several rows of a unit add up)
+"""
+
+_SCORE_EPILOG = _FILES + """
+output: --format json writes the results document of section 5 (numbers
+unrounded); csv one row per unit; table one line per unit for people, sorted
+by index, in Bahasa Indonesia (--lang id) or English (--lang en).
+
+example:
+  python -m analysis score --instrument instrument.yaml --responses responses.csv \\
+      --populations populations.csv --corrections corrections.csv \\
+      --format table --lang en
+"""
+
+_COMPARE_EPILOG = """\
+files: two results documents (JSON) as written by `python -m analysis score`,
+the earlier campaign first. A change is called an increase or a decrease only
+when its Benjamini-Hochberg q-value across the compared units is under 0.05.
+
+example:
+  python -m analysis compare 2025.json 2026.json --format table --lang id
+"""
+
+_PLAN_EPILOG = """\
+No files: the standard deviation comes from an earlier campaign (group
+scores usually have 12 to 20 points). Writes a sentence, or JSON with --json.
+
+examples:
+  python -m analysis plan --margin 5 --sd 15 --population 200
+  python -m analysis plan --margin 5 --sd 15 --population 200 --response-rate 60% --json
+"""
+
+
+def _response_rate(text: str) -> float:
+    """A rate as a fraction (0.6) or a percentage (60%)."""
+    percent = text.strip().endswith("%")
+    value = _finite_number(text.strip().rstrip("%"))
+    if percent:
+        value /= 100
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(
+            f"not a response rate between 0 and 1 (or 1% and 100%): {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m analysis",
-        description="Integrity index scoring (methodology v1).")
+        description="Integrity index scoring (methodology v1.1): score a responses table, "
+                    "compare two results, plan how many respondents are needed.",
+        epilog="example: python -m analysis score --instrument instrument.yaml "
+               "--responses responses.csv --format table\n"
+               "Each command has its own --help.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("score", help="score a responses table")
+    run = commands.add_parser(
+        "score", help="score a responses table", epilog=_SCORE_EPILOG,
+        description="Score a responses table with an instrument file.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--instrument", required=True, help="instrument file (YAML or JSON)")
     run.add_argument("--responses", required=True, help="responses CSV")
     run.add_argument("--populations", help="populations CSV: unit, group, population")
@@ -56,24 +121,43 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--target", type=_finite_number,
                      help="campaign target (default: the instrument's)")
     run.add_argument("--out", help="write here instead of standard output")
-    run.add_argument("--format", choices=("json", "csv"), default="json",
-                     help="json: the results document; csv: one row per unit")
+    run.add_argument("--format", choices=("json", "csv", "table"), default="json",
+                     help="json: the results document; csv: one row per unit; "
+                          "table: one line per unit, for people")
+    run.add_argument("--lang", choices=LANGUAGES, default="id",
+                     help="language of --format table (default: id)")
 
-    change = commands.add_parser("compare", help="change of each unit between two results")
+    change = commands.add_parser(
+        "compare", help="change of each unit between two results", epilog=_COMPARE_EPILOG,
+        description="Change of each unit's index between two campaigns.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     change.add_argument("previous", help="results JSON of the earlier campaign")
     change.add_argument("current", help="results JSON of the later campaign")
     change.add_argument("--out", help="write here instead of standard output")
-    change.add_argument("--format", choices=("json", "csv"), default="json")
+    change.add_argument("--format", choices=("json", "csv", "table"), default="json")
+    change.add_argument("--lang", choices=LANGUAGES, default="id",
+                        help="language of --format table (default: id)")
 
-    plan = commands.add_parser("plan", help="respondents needed for a margin of error")
+    plan = commands.add_parser(
+        "plan", help="respondents needed for a margin of error", epilog=_PLAN_EPILOG,
+        description="How many respondents a group of a unit needs so that the 95% "
+                    "interval of its index is at most +/- margin points.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     plan.add_argument("--margin", type=_finite_number, required=True,
                       help="wanted half-width of the 95%% interval, in index points")
     plan.add_argument("--sd", type=_finite_number, required=True,
                       help="standard deviation of respondent scores, in points")
     plan.add_argument("--population", type=_finite_number,
                       help="frame size N of the group in the unit (omit when very large)")
+    plan.add_argument("--response-rate", type=_response_rate,
+                      help="expected share answering, e.g. 0.6 or 60%%: "
+                           "says how many to invite")
     plan.add_argument("--confidence", type=_finite_number, default=0.95)
     plan.add_argument("--design-effect", type=_finite_number, default=1.0)
+    plan.add_argument("--json", action="store_true", help="write JSON instead of a sentence")
+    plan.add_argument("--lang", choices=LANGUAGES, default="id",
+                      help="language of the sentence (default: id)")
+    plan.add_argument("--out", help="write here instead of standard output")
     return parser
 
 
@@ -108,6 +192,8 @@ def _score(arguments: argparse.Namespace) -> str:
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         return _score_csv(result, list(instrument.groups), list(instrument.dimensions))
+    if arguments.format == "table":
+        return score_table(result, arguments.lang)
     return result.to_json(indent=2) + "\n"
 
 
@@ -134,23 +220,39 @@ def _compare(arguments: argparse.Namespace) -> str:
                                  _read_result(arguments.current))
     if arguments.format == "csv":
         return _compare_csv(comparison)
+    if arguments.format == "table":
+        return compare_table(comparison, arguments.lang)
     return json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _plan(arguments: argparse.Namespace) -> str:
+    settings = {"population": arguments.population, "sd": arguments.sd,
+                "confidence": arguments.confidence, "design_effect": arguments.design_effect}
     try:
         n = required_sample_size(arguments.population, margin=arguments.margin,
-                                 sd=arguments.sd, confidence=arguments.confidence,
-                                 design_effect=arguments.design_effect)
-        achieved = margin_of_error(n, population=arguments.population, sd=arguments.sd,
-                                   confidence=arguments.confidence,
-                                   design_effect=arguments.design_effect)
+                                 **{k: v for k, v in settings.items() if k != "population"})
+        achieved = margin_of_error(n, **settings)
     except ValueError as exc:
         raise _Failure(f"plan: {exc}") from None
-    return json.dumps({"respondents": n, "population": arguments.population,
-                       "margin": achieved, "sd": arguments.sd,
-                       "confidence": arguments.confidence,
-                       "design_effect": arguments.design_effect}, indent=2) + "\n"
+    plan: dict[str, Any] = {"respondents": n, "margin": achieved,
+                            "wanted_margin": arguments.margin, **settings,
+                            "response_rate": arguments.response_rate, "invitations": None,
+                            "expected": None, "expected_margin": None}
+    rate = arguments.response_rate
+    if rate is not None:
+        invitations = math.ceil(n / rate - 1e-9)
+        population = arguments.population
+        if population is not None and invitations > population:
+            # cannot invite more people than there are: say what a census gives
+            invitations = math.ceil(population)
+            expected = math.floor(population * rate + 1e-9)
+            plan["expected"] = expected
+            if expected >= 2:
+                plan["expected_margin"] = margin_of_error(expected, **settings)
+        plan["invitations"] = invitations
+    if arguments.json:
+        return json.dumps(plan, indent=2) + "\n"
+    return plan_sentence(plan, arguments.lang)
 
 
 def _cell(value: Any) -> str:

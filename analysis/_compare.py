@@ -28,12 +28,16 @@ from scipy import stats
 
 from ._results import ScoreResult
 
-__all__ = ["CHANGE_STATUSES", "Comparison", "UnitChange", "compare_results"]
+__all__ = ["ALPHA", "CHANGE_STATUSES", "Comparison", "UnitChange", "compare_results"]
 
-#: ``increase`` / ``decrease``: the 95% interval of the change excludes 0;
-#: ``no_clear_change``: it contains 0; ``insufficient``: a campaign has no
-#: index for the unit; ``only_previous`` / ``only_current``: the unit is in
-#: one result only.
+#: False discovery rate at which a change is called an increase or decrease.
+ALPHA = 0.05
+
+#: ``increase`` / ``decrease``: the change is significant after the
+#: Benjamini–Hochberg correction across the compared units (q < :data:`ALPHA`);
+#: ``no_clear_change``: it is not; ``insufficient``: a campaign has no index
+#: for the unit; ``only_previous`` / ``only_current``: the unit is in one
+#: result only.
 CHANGE_STATUSES = ("increase", "decrease", "no_clear_change", "insufficient",
                    "only_previous", "only_current")
 
@@ -46,7 +50,9 @@ class UnitChange:
     ----------
     unit : str
     status : str
-        One of :data:`CHANGE_STATUSES`.
+        One of :data:`CHANGE_STATUSES`: a direction only when ``q_value``
+        is under :data:`ALPHA` (many units are tested at once, so an
+        unadjusted p under 0.05, or an interval excluding 0, is not enough).
     previous_index, current_index : float or None
         F in each campaign (None where absent or insufficient).
     change : float or None
@@ -156,6 +162,11 @@ def compare_results(previous: ScoreResult, current: ScoreResult) -> Comparison:
                                           method="bh")
         for row, value in zip(tested, q.tolist(), strict=True):
             row["q_value"] = value
+            # the Benjamini–Hochberg decision, not the unit's own interval
+            if value < ALPHA and row["change"] != 0:
+                row["status"] = "increase" if row["change"] > 0 else "decrease"
+            else:
+                row["status"] = "no_clear_change"
 
     warnings = []
     if (previous.instrument_id, previous.instrument_version) != \
@@ -187,11 +198,6 @@ def _change(old: float, old_se: float, old_df: int, new: float, new_se: float,
         half = 0.0
         p_value = 0.0 if change != 0 else 1.0
     ci_low, ci_high = change - half, change + half
-    if ci_low > 0:
-        status = "increase"
-    elif ci_high < 0:
-        status = "decrease"
-    else:
-        status = "no_clear_change"
-    return {"status": status, "change": change, "se": se, "df": df, "ci_low": ci_low,
+    # the status is decided once the q-values of all units are known
+    return {"status": "no_clear_change", "change": change, "se": se, "df": df, "ci_low": ci_low,
             "ci_high": ci_high, "p_value": p_value}

@@ -215,7 +215,7 @@ def test_compare_rejects_a_file_that_is_not_a_result(files, capsys):
 
 
 def test_plan_prints_respondents_needed(capsys):
-    assert main(["plan", "--margin", "5", "--sd", "15", "--population", "200"]) == 0
+    assert main(["plan", "--margin", "5", "--sd", "15", "--population", "200", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["respondents"] == analysis.required_sample_size(200, margin=5, sd=15)
     assert document["margin"] <= 5
@@ -230,3 +230,172 @@ def test_target_must_be_a_finite_number(files, capsys):
     with pytest.raises(SystemExit) as caught:
         main(score_args(files, "--target", "nan"))
     assert caught.value.code == 2
+
+
+# -- for people: --format table, compare's labels, plan's sentence, --help ----------
+
+
+def _unit(name, index, se, df, *, status="uncertain", low=None, high=None, band=None,
+          q_below=None, n=10, excluded=0):
+    return {"unit": name, "index": index, "raw_index": index, "correction": 0.0, "se": se,
+            "df": df, "ci_low": low, "ci_high": high, "band": band, "gap": None,
+            "status": status, "p_below": None, "q_below": q_below, "n": n,
+            "excluded": {"incomplete": excluded, "speeder": 0, "straightline": 0,
+                         "coordinated": 0},
+            "groups": {}, "dimensions": {}}
+
+
+def _result(*units, warnings=()):
+    return analysis.ScoreResult.from_dict({
+        "instrument": {"id": "spi", "version": "2026.1"}, "target": 72,
+        "units": list(units), "reliability": [], "warnings": list(warnings)})
+
+
+def _table_lines(text):
+    """The unit lines of a table (after the blank line that ends the header)."""
+    return text.split("\n\n", 1)[1].splitlines()
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", ["Integrity index", "target 60.00", "unit", "index", "95% interval", "band",
+            "status", "excluded", "insufficient data"]),
+    ("id", ["Indeks integritas", "target 60,00", "unit", "indeks", "interval 95%",
+            "kategori", "status", "dikecualikan", "data kurang"]),
+])
+def test_score_table_one_line_per_unit_in_both_languages(files, capsys, lang, words):
+    assert main(score_args(files, "--format", "table", "--lang", lang)) == 0
+    text = capsys.readouterr().out
+    for word in words:
+        assert word in text
+    header, u1, u2 = _table_lines(text)
+    assert header.split()[0] == "unit"
+    assert main(score_args(files)) == 0
+    unit = json.loads(capsys.readouterr().out)["units"][0]
+    mark = "," if lang == "id" else "."
+    shown = f"{unit['index']:.2f}".replace(".", mark)
+    low, high = (f"{unit[k]:.2f}".replace(".", mark) for k in ("ci_low", "ci_high"))
+    separator = "; " if lang == "id" else ", "
+    assert u1.split()[:2] == ["U1", shown]
+    assert f"[{low}{separator}{high}]" in u1
+    assert unit["band"] in u1.split()
+    assert u1.split()[-2:] == [str(unit["n"]), str(sum(unit["excluded"].values()))]
+    assert u2.startswith("U2") and (" - " in u2)          # no index: dashes, last
+
+
+def test_score_table_is_sorted_by_index_and_lists_warnings(capsys, tmp_path):
+    from analysis._cli_text import score_table
+
+    result = _result(
+        _unit("A", 60.0, 1.0, 50, status="below", low=58.0, high=62.0, band="rentan",
+              q_below=0.01),
+        _unit("B", None, None, None, status="insufficient"),
+        _unit("C", 80.0, 1.0, 50, status="above", low=78.0, high=82.0, band="terjaga"),
+        _unit("D", 70.0, 0.8, 50, status="below", low=69.0, high=71.9949, band="rentan",
+              q_below=0.2),
+        warnings=["unit A: population smaller than its respondents"])
+    for lang, below, footnote in [("en", "below target", "Benjamini-Hochberg"),
+                                  ("id", "di bawah target", "Benjamini-Hochberg")]:
+        text = score_table(result, lang)
+        assert "target 72" in text
+        assert "unit A: population smaller than its respondents" in text.split("\n\n")[0]
+        lines = _table_lines(text)
+        assert [line.split()[0] for line in lines[1:5]] == ["C", "D", "A", "B"]
+        assert "71" + ("," if lang == "id" else ".") + "99]" in lines[2]   # half up
+        # D is below by its own interval but not after BH: marked and explained
+        assert (below + " *") in lines[2]
+        assert (below + " *") not in lines[3]
+        assert footnote in text and "q_below" in text
+
+
+def test_compare_table_names_a_direction_only_after_bh(files, capsys, tmp_path):
+    previous = _result(_unit("A", 50.0, 1.5, 200), _unit("B", 60.0, 2.0, 200),
+                       _unit("C", 70.0, 2.0, 200))
+    current = _result(_unit("A", 55.0, 1.5, 200), _unit("B", 60.5, 2.0, 200),
+                      _unit("C", 70.1, 2.0, 200))
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text(previous.to_json(), encoding="utf-8")
+    second.write_text(current.to_json(), encoding="utf-8")
+    assert main(["compare", str(first), str(second)]) == 0
+    a = json.loads(capsys.readouterr().out)["units"][0]
+    assert a["ci_low"] > 0 and a["p_value"] < 0.05 <= a["q_value"]
+    assert a["status"] == "no_clear_change"
+    for lang, calm, rise in [("en", "no clear change", "increase"),
+                             ("id", "tidak jelas berubah", "naik")]:
+        assert main(["compare", str(first), str(second), "--format", "table",
+                     "--lang", lang]) == 0
+        text = capsys.readouterr().out
+        line = _table_lines(text)[1]
+        assert line.startswith("A") and line.endswith(calm)
+        assert rise not in "\n".join(_table_lines(text))
+        assert "+5" + ("," if lang == "id" else ".") + "00" in line
+    # alone, the same change is named
+    first.write_text(_result(_unit("A", 50.0, 1.5, 200)).to_json(), encoding="utf-8")
+    second.write_text(_result(_unit("A", 55.0, 1.5, 200)).to_json(), encoding="utf-8")
+    assert main(["compare", str(first), str(second), "--format", "table", "--lang", "id"]) == 0
+    assert _table_lines(capsys.readouterr().out)[1].endswith("naik")
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", "32 respondents give a 95% interval of at most +/-{m} points "
+           "(sd 15, population 200).\n"),
+    ("id", "32 responden memberi interval 95% paling lebar +/-{m} poin "
+           "(simpangan baku 15, populasi 200).\n"),
+])
+def test_plan_prints_a_sentence_by_default(capsys, lang, expected):
+    assert main(["plan", "--margin", "5", "--sd", "15", "--population", "200",
+                 "--lang", lang]) == 0
+    margin = analysis.margin_of_error(32, population=200, sd=15)
+    shown = f"{margin:.2f}".replace(".", "," if lang == "id" else ".")
+    assert capsys.readouterr().out == expected.format(m=shown)
+
+
+@pytest.mark.parametrize("rate", ["0.6", "60%"])
+def test_plan_allows_for_an_expected_response_rate(capsys, rate):
+    assert main(["plan", "--margin", "5", "--sd", "15", "--population", "200",
+                 "--response-rate", rate, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["respondents"] == 32
+    assert document["response_rate"] == 0.6
+    assert document["invitations"] == 54          # ceil(32 / 0.6)
+    assert main(["plan", "--margin", "5", "--sd", "15", "--population", "200",
+                 "--response-rate", rate, "--lang", "en"]) == 0
+    assert capsys.readouterr().out.startswith(
+        "Invite 54 people to get 32 respondents at a response rate of 60%")
+    assert main(["plan", "--margin", "5", "--sd", "15", "--population", "200",
+                 "--response-rate", rate, "--lang", "id"]) == 0
+    assert capsys.readouterr().out.startswith(
+        "Undang 54 orang untuk mendapat 32 responden pada tingkat respons 60%")
+
+
+def test_plan_with_too_few_people_says_invite_everyone(capsys):
+    assert main(["plan", "--margin", "5", "--sd", "15", "--population", "30",
+                 "--response-rate", "50%", "--lang", "en"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Invite all 30 people: at a response rate of 50% about 15 answer")
+    margin = analysis.margin_of_error(15, population=30, sd=15)
+    assert f"+/-{margin:.2f} points" in text
+
+
+@pytest.mark.parametrize("rate", ["0", "1.5", "120%", "lots"])
+def test_plan_refuses_a_rate_that_is_not_one(capsys, rate):
+    with pytest.raises(SystemExit) as caught:
+        main(["plan", "--margin", "5", "--sd", "15", "--response-rate", rate])
+    assert caught.value.code == 2
+    assert "--response-rate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("command", "needles"), [
+    ([], ["example:", "python -m analysis score"]),
+    (["score"], ["example:", "responses", "response_id, unit, group, duration_s",
+                 "populations", "unit, group, population", "corrections",
+                 "unit, points, reason", "instrument", "--format table"]),
+    (["compare"], ["example:", "results documents (JSON)", "Benjamini-Hochberg"]),
+    (["plan"], ["examples:", "--response-rate", "--json", "standard deviation"]),
+])
+def test_every_help_has_an_example_and_describes_the_files(capsys, command, needles):
+    with pytest.raises(SystemExit) as caught:
+        main([*command, "--help"])
+    assert caught.value.code == 0
+    text = capsys.readouterr().out
+    for needle in needles:
+        assert needle in text

@@ -105,3 +105,21 @@ def test_comparison_serialises_every_field(comparison):
                                          "q_value"}
     assert all(not isinstance(v, float) or math.isfinite(v)
                for u in document["units"] for v in u.values())
+
+
+def test_a_change_is_named_only_when_the_bh_decision_says_so():
+    # A's own interval excludes 0 (p < 0.05), but with two unchanged units
+    # beside it its Benjamini-Hochberg q is 3p > 0.05: no direction is named.
+    previous = result(unit("A", 50.0, 1.5, 200), unit("B", 60.0, 2.0, 200),
+                      unit("C", 70.0, 2.0, 200))
+    current = result(unit("A", 55.0, 1.5, 200), unit("B", 60.5, 2.0, 200),
+                     unit("C", 70.1, 2.0, 200))
+    a = analysis.compare_results(previous, current).unit("A")
+    assert a.ci_low > 0 and a.p_value < 0.05
+    assert a.q_value >= 0.05
+    assert a.status == "no_clear_change"
+    # alone, the same change is tested once (q = p) and named
+    alone = analysis.compare_results(result(unit("A", 50.0, 1.5, 200)),
+                                     result(unit("A", 55.0, 1.5, 200))).unit("A")
+    assert alone.q_value == alone.p_value < 0.05
+    assert alone.status == "increase"
