@@ -8,7 +8,7 @@ from flask import abort, render_template, request
 from flask_login import current_user
 
 from survey.extensions import db
-from survey.services import monitoring, staff
+from survey.services import dashboard, staff
 
 from . import bp
 from .access import Capability, allow
@@ -27,7 +27,7 @@ def overview():
     if chosen and campaign.id != chosen:
         abort(404)
     unit_ids = staff.visible_unit_ids(db.session, current_user)
-    figures = monitoring.campaign_monitoring(db.session, campaign, unit_ids)
+    figures = dashboard.campaign_monitoring(db.session, campaign, current_user, unit_ids)
     groups = campaign.instrument_version.instrument.groups
     return render_template("admin/overview.html", campaigns=campaigns, campaign=campaign,
                            figures=figures, groups=groups)

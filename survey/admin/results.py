@@ -159,12 +159,17 @@ def save_improvement_actions():
 @bp.get("/campaigns/<int:campaign_id>/monitoring")
 @allow(Capability.VIEW_MONITORING)
 def monitoring(campaign_id: int):
-    """While a campaign runs: responses per day (and, on the progress page,
-    invitations answered per office and group against the recommended size)."""
+    """While a campaign runs: responses per day, and per office and group
+    the response rate, the progress toward the recommended size of the
+    sample plan and the margin of error reached so far."""
     campaign = campaign_or_404(campaign_id)
-    days = dashboard.responses_per_day(
-        db.session, campaign, staff.visible_unit_ids(db.session, current_user), current_user)
+    visible = staff.visible_unit_ids(db.session, current_user)
+    days = dashboard.responses_per_day(db.session, campaign, visible, current_user)
     figure = charts.responses_per_day(days, axis_title=_("Responses stored"))
+    view = dashboard.monitoring_page(db.session, campaign, current_user, visible,
+                                     behind_only=request.args.get("behind") == "1",
+                                     page=request.args.get("page", 1, type=int))
     return render_template("admin/monitoring.html", campaign=campaign, days=days,
-                           figure=figure,
+                           figure=figure, view=view, figures=view.figures,
+                           groups=campaign.instrument_version.instrument.groups,
                            campaigns=staff.visible_campaigns(db.session, current_user))

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 import analysis
 from survey.models import Campaign, CitizenReport, Response, Role, StaffUser, Unit
 
+from . import monitoring
 from .results import CampaignResults, change_verdict, verdict
 
 #: Fewer respondents than this and a figure is not shown to unit managers,
@@ -468,3 +469,38 @@ def responses_per_day(session: Session, campaign: Campaign, visible: set[int] | 
         days.append(Day(current, count(counts.get(current, 0), hide)))
         current += timedelta(days=1)
     return days
+
+
+@dataclass(frozen=True)
+class MonitoringPage:
+    figures: monitoring.CampaignMonitoring  # every visible office (totals)
+    rows: list[monitoring.UnitMonitoring]  # this page's offices
+    behind_only: bool
+    total: int  # offices after the filter
+    page: int
+    pages: int
+    page_size: int = PAGE_SIZE
+
+
+def campaign_monitoring(session: Session, campaign: Campaign, user: StaffUser,
+                        visible: set[int] | None) -> monitoring.CampaignMonitoring:
+    """Invitations and answers per office and group for ``user``: offices
+    within ``visible`` (None: all); a unit manager sees a group with 1 to 4
+    answered as "n < 5", with no response rate, progress or margin."""
+    figures = monitoring.campaign_monitoring(session, campaign, visible)
+    if hides_small_cells(user):
+        monitoring.hide_small_cells(figures, SMALL_CELL)
+    return figures
+
+
+def monitoring_page(session: Session, campaign: Campaign, user: StaffUser,
+                    visible: set[int] | None, *, behind_only: bool = False,
+                    page: int = 1) -> MonitoringPage:
+    """One page of :data:`PAGE_SIZE` offices of the monitoring table, in
+    office-code order, only those behind their recommended size if asked."""
+    figures = campaign_monitoring(session, campaign, user, visible)
+    chosen = [u for u in figures.units if u.behind or not behind_only]
+    pages = max(1, math.ceil(len(chosen) / PAGE_SIZE))
+    page = min(max(1, page), pages)
+    return MonitoringPage(figures, chosen[(page - 1) * PAGE_SIZE: page * PAGE_SIZE],
+                          behind_only, len(chosen), page, pages)

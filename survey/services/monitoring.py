@@ -69,22 +69,29 @@ class GroupMonitoring:
     invited: int = 0  # invitations not revoked
     sent: int = 0  # invitations whose message went out (by any channel)
     failed: int = 0  # not sent, and a message failed or its fate is unknown
-    answered_invited: int = 0  # used invitations
-    answered: int = 0  # used invitations, plus open-link responses
+    answered_invited: int | None = 0  # used invitations
+    answered: int | None = 0  # used invitations, plus open-link responses
     population: int | None = None  # the office's N for this group, if known
     recommended: int | None = None  # respondents needed for the plan's margin
     to_invite: int | None = None  # people to invite for that, at the expected response rate
     margin_reached: float | None = None  # half-width of the 95% interval with those answers
+    #: 1 to 4 answered and a viewer who may not see it (see :func:`hide_small_cells`):
+    #: answered, response rate, progress and margin reached are then None.
+    hidden: bool = False
 
     @property
     def response_rate(self) -> float | None:
         """Share of invitations answered (None without invitations)."""
-        return self.answered_invited / self.invited if self.invited else None
+        if self.hidden or not self.invited:
+            return None
+        return self.answered_invited / self.invited
 
     @property
     def progress(self) -> float | None:
         """Answered as a share of the recommended size (may pass 1)."""
-        return self.answered / self.recommended if self.recommended else None
+        if self.hidden or not self.recommended:
+            return None
+        return self.answered / self.recommended
 
 
 @dataclass
@@ -96,10 +103,17 @@ class UnitMonitoring:
         return sum(getattr(g, name) or 0 for g in self.groups.values())
 
     @property
+    def hidden(self) -> bool:
+        """Some group's answers are hidden: the office's totals would tell them."""
+        return any(g.hidden for g in self.groups.values())
+
+    @property
     def behind(self) -> bool:
-        """Some group with a recommended size has less than half of it."""
-        return any(g.recommended and g.answered < g.recommended / 2
-                   for g in self.groups.values())
+        """Some group with a recommended size has less than half of it (a
+        hidden group has fewer than 5, which counts as behind when 5 is
+        less than half of its recommended size)."""
+        return any(g.recommended and (g.answered if g.answered is not None else 0)
+                   < g.recommended / 2 for g in self.groups.values())
 
 
 @dataclass
@@ -113,9 +127,21 @@ class CampaignMonitoring:
         return sum(u.total(name) for u in self.units)
 
     @property
+    def hidden(self) -> bool:
+        """Some cell is hidden: totals of answers would tell it, so none is shown."""
+        return any(u.hidden for u in self.units)
+
+    @property
     def response_rate(self) -> float | None:
         invited = self.total("invited")
-        return self.total("answered_invited") / invited if invited else None
+        if self.hidden or not invited:
+            return None
+        return self.total("answered_invited") / invited
+
+    @property
+    def behind(self) -> int:
+        """Offices behind their recommended size."""
+        return sum(1 for u in self.units if u.behind)
 
 
 def campaign_monitoring(session: Session, campaign: Campaign,
@@ -183,6 +209,21 @@ def campaign_monitoring(session: Session, campaign: Campaign,
                 cell.margin_reached = analysis.margin_of_error(
                     min(cell.answered, frame), population=frame, sd=plan.sd)
     return CampaignMonitoring(campaign, plan, groups, list(rows.values()))
+
+
+def hide_small_cells(monitoring: CampaignMonitoring, smallest: int) -> CampaignMonitoring:
+    """Drop the answers of every group with 1 to ``smallest - 1`` answered
+    (for unit managers, who never see a figure resting on fewer than 5
+    respondents): its answered counts, response rate, progress and margin
+    reached are gone, not merely not displayed. Invitations listed, sent
+    and failed stay (they count people invited, not respondents)."""
+    for row in monitoring.units:
+        for cell in row.groups.values():
+            if 0 < cell.answered < smallest:
+                cell.hidden = True
+                cell.answered = cell.answered_invited = None
+                cell.margin_reached = None
+    return monitoring
 
 
 def sample_sizes(monitoring: CampaignMonitoring) -> dict[tuple[int, str], int]:

@@ -104,6 +104,15 @@ def test_results_tour(new_context, screenshot, session, demo, role, size):
     page.get_by_role("link", name=re.compile("^Pemantauan")).click()
     expect(page.locator("h1")).to_have_text("Pemantauan")
     _charts_drawn(page, "monitoring", 1)
+    monitoring = page.locator("table.monitoring tbody")
+    expect(monitoring).to_contain_text(user.unit.name if role == "unit_manager"
+                                       else "Dinas Perhubungan")
+    if role == "unit_manager":  # the demo has 2-7 experts per office
+        expect(monitoring).to_contain_text("n < 5")
+        expect(page.locator("main")).not_to_contain_text("Dinas Pekerjaan Umum")
+    else:
+        expect(monitoring).not_to_contain_text("n < 5")
+        expect(page.locator("main")).to_contain_text("Menjawab:")
     _no_sideways_scroll(page, f"{role} monitoring")
     screenshot(page, f"{role}-{size}-monitoring")
     page.get_by_role("link", name=re.compile("^Undangan yang dijawab per kantor")).click()
