@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 import analysis
 from survey import clock
@@ -117,7 +117,12 @@ def resolve_invitation(session: Session, token: str, *, today: date) -> Responde
         unknown, used, replaced (revoked for a new one), expired, closed or not_open.
     """
     digest = token_hash(token)
-    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == digest))
+    # One query for the invitation, its campaign, instrument version and
+    # office: every page request resolves its link first (benchmarks/load.py).
+    invitation = session.scalar(
+        select(Invitation).where(Invitation.token_hash == digest)
+        .options(joinedload(Invitation.campaign).joinedload(Campaign.instrument_version),
+                 joinedload(Invitation.unit)))
     if invitation is None:
         raise LinkProblem("unknown")
     campaign = invitation.campaign
@@ -140,7 +145,10 @@ def resolve_invitation(session: Session, token: str, *, today: date) -> Responde
 
 def resolve_open_link(session: Session, code: str, *, today: date) -> RespondentLink:
     """The open link's campaign and unit; citizens answer as the external group."""
-    link = session.scalar(select(OpenLink).where(OpenLink.code == code))
+    link = session.scalar(
+        select(OpenLink).where(OpenLink.code == code)
+        .options(joinedload(OpenLink.campaign).joinedload(Campaign.instrument_version),
+                 joinedload(OpenLink.unit)))
     if link is None or not link.active:
         raise LinkProblem("unknown")
     campaign = link.campaign
