@@ -95,6 +95,16 @@ def _http_url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _rate_limit(raw: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ValueError("expected a rate such as 300/minute") from None
+    return raw
+
+
 def _list(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
@@ -190,6 +200,19 @@ SETTINGS: tuple[Setting, ...] = (
         _redis_url,
         "Redis for rate limits shared by every app process, e.g. redis://127.0.0.1:6379/0; "
         "empty = each process counts in its own memory",
+    ),
+    Setting(
+        "API_RATE_LIMIT",
+        "300/minute",
+        _rate_limit,
+        "Requests one API token may make (e.g. 300/minute; several as 10/second;300/minute)",
+    ),
+    Setting(
+        "WEBHOOK_ALLOW_LOCAL_HTTP",
+        "false",
+        _boolean,
+        "Accept webhook endpoints at http://127.0.0.1 (tests and local receivers only); "
+        "otherwise https:// only",
     ),
     Setting(
         "RATE_LIMITS",

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .api import errors as api_errors
 from .extensions import babel, csrf, db, limiter, login_manager
 from .i18n import (
     LANGUAGE_NAMES,
@@ -85,10 +86,12 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
 
     from .admin import bp as admin_bp
+    from .api import bp as api_bp
     from .respond import bp as respond_bp
 
     app.register_blueprint(respond_bp)
     app.register_blueprint(admin_bp, url_prefix="/staff")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
 
     app.jinja_env.globals.update(
         localized=localized,
@@ -182,6 +185,8 @@ def _register_error_pages(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if api_errors.is_api_request(request.path):  # unknown API paths, wrong methods
+            return api_errors.from_http(error)
         template = {404: "errors/404.html", 410: "errors/410.html"}.get(
             error.code, "errors/http.html"
         )
@@ -193,4 +198,6 @@ def _register_error_pages(app: Flask) -> None:
         # else touches the session.
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, _redact(request.path))
+        if api_errors.is_api_request(request.path):
+            return api_errors.problem(500)
         return render_template("errors/500.html"), 500

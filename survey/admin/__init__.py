@@ -31,6 +31,7 @@ from . import (  # noqa: E402,F401  (registers the routes)
     campaigns,
     corrections,
     instruments,
+    integrations,
     invitations,
     present,
     progress,

@@ -1,6 +1,7 @@
 """SQLAlchemy 2.0 models. Importing this package registers every table on
 ``Base.metadata`` (which Alembic compares against the migrations)."""
 
+from .api import ApiToken, DeliveryState, Webhook, WebhookDelivery
 from .base import Base
 from .campaign import Campaign, CampaignStatus, Correction, OpenLink
 from .instrument import InstrumentVersion
@@ -20,6 +21,7 @@ from .results import CampaignResult, ImprovementAction, PasswordReset
 from .staff import AuditEntry, Role, StaffUser
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "Base",
     "Campaign",
@@ -29,6 +31,7 @@ __all__ = [
     "CitizenReport",
     "Correction",
     "Delivery",
+    "DeliveryState",
     "DeliveryChannel",
     "DeliveryKind",
     "DeliveryStatus",
@@ -50,4 +53,6 @@ __all__ = [
     "StaffUser",
     "Unit",
     "UnitPopulation",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -50,7 +50,7 @@ from survey.models import (
     Unit,
 )
 
-from . import jobs
+from . import jobs, webhooks
 from .scoring import score_campaign_table
 
 log = logging.getLogger(__name__)
@@ -300,6 +300,9 @@ def refresh(session: Session, campaign_id: int) -> CampaignResult | None:
     row.seconds = results.seconds
     row.payload = encode(results)
     session.add(row)
+    # Other systems hear of it (signed events, delivered in the background).
+    webhooks.results_refreshed(session, campaign, computed_at=results.computed_at,
+                               responses=results.responses)
     session.commit()
     return row
 

@@ -67,6 +67,9 @@ class SealedKey:
         return json.loads(plain)
 
 
+_LINK_PURPOSE = b"integrity-survey invitation links v1"
+
+
 class LinkSeal:
     """Seals invitation tokens so that staff allowed to can show a link
     again, while a copy of the database alone cannot.
@@ -78,9 +81,10 @@ class LinkSeal:
 
     __slots__ = ("_aead",)
 
-    def __init__(self, secret_key: str):
+    def __init__(self, secret_key: str, *, purpose: bytes = _LINK_PURPOSE):
+        # ``purpose`` separates keys: webhook secrets are sealed under another.
         key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=b"integrity-survey invitation links v1").derive(secret_key.encode("utf-8"))
+                   info=purpose).derive(secret_key.encode("utf-8"))
         self._aead = AESGCM(key)
 
     def seal(self, token: str, digest: str) -> bytes:
