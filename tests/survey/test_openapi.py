@@ -70,6 +70,8 @@ def test_the_reference_page_is_served_from_static_and_reads_the_document(client)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'data-spec="/api/v1/openapi.json"' in html and "reference.js" in html
-    script = client.get("/static/api/reference.js").get_data(as_text=True)
-    assert "textContent" in script and "innerHTML" not in script
     page.close()
+    served = client.get("/static/api/reference.js")
+    script = served.get_data(as_text=True)
+    served.close()
+    assert "textContent" in script and "innerHTML" not in script
