@@ -143,9 +143,11 @@ SCHEMAS: dict[str, Any] = {
     }, description="instrument, target, units, reliability and warnings are the results "
                    "JSON of methodology section 5; the rest are the dashboard's extras."),
     "GroupMonitoring": _object({
+        "hidden": {"type": "boolean", "description": "1 to 4 answered and a head of office "
+                   "asking: answered, response rate and margin are null"},
         "listed": {"type": "integer"}, "in_sample": {"type": "integer"},
         "invited": {"type": "integer"}, "sent": {"type": "integer"},
-        "failed": {"type": "integer"}, "answered": {"type": "integer"},
+        "failed": {"type": "integer"}, "answered": COUNT,
         "population": INTEGER, "recommended": INTEGER, "to_invite": INTEGER,
         "margin_reached": NUMBER, "response_rate": NUMBER,
     }),
@@ -162,8 +164,8 @@ SCHEMAS: dict[str, Any] = {
         "campaign_id": {"type": "integer"},
         "plan": _object({"margin": {"type": "number"}, "sd": {"type": "number"},
                          "response_rate": {"type": "number"}}),
-        "totals": _object({k: {"type": "integer"} for k in
-                           ("listed", "invited", "sent", "failed", "answered")}),
+        "totals": _object({**{k: {"type": "integer"} for k in
+                              ("listed", "invited", "sent", "failed")}, "answered": COUNT}),
         "response_rate": NUMBER,
         "days": {"type": "array", "items": _object(
             {"day": {"type": "string", "format": "date"}, "responses": COUNT})},

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 import analysis
 from survey.models import Campaign, ReportCategory, StaffUser, Unit
 
-from . import dashboard, monitoring, staff
+from . import dashboard, staff
 from .dashboard import SMALL_CELL, hides_small_cells
 from .results import CampaignResults, change_verdict, verdict
 
@@ -211,14 +211,16 @@ def monitoring_document(session: Session, campaign: Campaign, user: StaffUser,
     """Monitoring of a running campaign: per office and group, listed,
     invited, sent, failed, answered, the recommended size and the margin
     reached (offices paged), and stored responses per day (a unit manager
-    sees a day of 1 to 4 responses as null, as on the staff page)."""
+    sees a group with 1 to 4 answered, and a day of 1 to 4 responses, as
+null, as on the staff pages)."""
     visible = staff.visible_unit_ids(session, user)
-    figures = monitoring.campaign_monitoring(session, campaign, visible)
+    figures = dashboard.campaign_monitoring(session, campaign, user, visible)
     chosen = figures.units[paging.offset: paging.offset + paging.per_page]
     items = [{
         "unit_id": row.unit.id, "code": row.unit.code, "name": row.unit.name,
         "behind": row.behind,
         "groups": {g.group: {
+            "hidden": g.hidden,
             "listed": g.listed, "in_sample": g.in_sample, "invited": g.invited, "sent": g.sent,
             "failed": g.failed, "answered": g.answered, "population": g.population,
             "recommended": g.recommended, "to_invite": g.to_invite,
@@ -231,8 +233,9 @@ def monitoring_document(session: Session, campaign: Campaign, user: StaffUser,
         "campaign_id": campaign.id,
         "plan": {"margin": figures.plan.margin, "sd": figures.plan.sd,
                  "response_rate": figures.plan.response_rate},
-        "totals": {name: figures.total(name) for name in
-                   ("listed", "invited", "sent", "failed", "answered")},
+        # Totals of answers would give a hidden cell back: then none is shown.
+        "totals": {name: None if figures.hidden and name == "answered" else figures.total(name)
+                   for name in ("listed", "invited", "sent", "failed", "answered")},
         "response_rate": figures.response_rate,
         "days": [{"day": d.day.isoformat(), "responses": d.responses.value} for d in days],
     })
