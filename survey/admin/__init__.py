@@ -30,6 +30,7 @@ from . import (  # noqa: E402,F401  (registers the routes)
     auth,
     campaigns,
     corrections,
+    downloads,
     instruments,
     integrations,
     invitations,
