@@ -2,7 +2,7 @@
 
     survey demo [--no-serve]     create or upgrade the database, seed the demo city, serve
     survey serve                 serve the platform (development server)
-    survey db upgrade|downgrade|current
+    survey db upgrade|downgrade|current|backup
     survey create-user           add a staff account
     survey maintain              delete expired unfinished answers, store held-back responses
                                  of closed campaigns (run daily from cron)
@@ -211,6 +211,20 @@ def db_current() -> None:
     with app.app_context():
         current = current_revision(database.engine)
     click.echo(f"{current or 'base (empty)'} (newest: {head_revision()})")
+
+
+@db.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False))
+def db_backup(target: str) -> None:
+    """Copy a SQLite database to TARGET while the platform runs (PostgreSQL: pg_dump)."""
+    from .database import backup_sqlite
+    from .extensions import db as database
+
+    app = _app(require_schema=False)
+    with app.app_context():
+        size = backup_sqlite(database.engine, target)
+    click.echo(f"Backed up to {target} ({size / 1e6:.1f} MB). Keep it with the same care as "
+               "the database; SECRET_KEY is not in it.")
 
 
 @cli.command("create-user")

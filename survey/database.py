@@ -170,5 +170,42 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
 
 
+def backup_sqlite(engine: Engine, target: Path) -> int:
+    """Copy the SQLite database to ``target`` with SQLite's online backup:
+    a consistent snapshot while the platform keeps answering. Returns the
+    size of the copy in bytes.
+
+    Raises
+    ------
+    DatabaseUnavailable
+        When the database is not SQLite (PostgreSQL is backed up with
+        pg_dump), or ``target`` exists or cannot be written.
+    """
+    import sqlite3
+
+    if engine.dialect.name != "sqlite":
+        raise DatabaseUnavailable(
+            "survey db backup copies SQLite databases; back PostgreSQL up with "
+            "pg_dump -Fc (docs/operations.md, Backups)")
+    target = Path(target)
+    if target.exists():
+        raise DatabaseUnavailable(f"{target} exists; choose a new file name")
+    try:
+        copy = sqlite3.connect(target)
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailable(f"cannot write {target}: {exc}") from None
+    try:
+        with engine.connect() as connection:
+            connection.connection.driver_connection.backup(copy)
+        # The copy is one self-contained file, not a WAL database.
+        copy.execute("PRAGMA journal_mode=DELETE")
+    except sqlite3.Error as exc:
+        copy.close()
+        target.unlink(missing_ok=True)
+        raise DatabaseUnavailable(f"cannot write {target}: {exc}") from None
+    copy.close()
+    return target.stat().st_size
+
+
 def table_names(engine: Engine) -> list[str]:
     return inspect(engine).get_table_names()
