@@ -3,12 +3,18 @@ actions, and asking for the results to be computed again."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from types import SimpleNamespace
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from survey import charts
 from survey.extensions import db
+from survey.i18n import current_language
 from survey.services import actions, dashboard, results, staff
 
 from . import bp
@@ -48,20 +54,50 @@ def results_overview(campaign_id: int):
         if parent.institution_id != campaign.institution_id:
             abort(404)
     verdict = request.args.get("verdict")
+    verdict = verdict if verdict in VERDICTS else None
     view = dashboard.overview(
         db.session, state.results, current_user,
         staff.visible_unit_ids(db.session, current_user), parent=parent,
-        verdict_filter=verdict if verdict in VERDICTS else None,
-        page=request.args.get("page", 1, type=int))
-    figure = charts.office_bars(
+        verdict_filter=verdict, page=request.args.get("page", 1, type=int))
+    shown = _overview_parts(view, campaign=campaign, labels=labels, parent=parent,
+                            verdict=verdict)
+    return render_template("admin/results_overview.html", campaign=campaign,
+                           campaigns=campaigns, state=state, view=view, labels=labels,
+                           parent=parent, verdict=verdict, figure=shown.figure,
+                           verdicts=VERDICTS, tables=shown)
+
+
+#: The overview's chart and rendered tables: (view key, language) -> the chart's
+#: figure and the tables' HTML. They are the same for every request until the
+#: results are computed again, and rendering 50 rows of a dozen figures twice
+#: was most of the page's server time.
+_TABLES: OrderedDict[tuple, SimpleNamespace] = OrderedDict()
+_TABLES_LOCK = threading.Lock()
+_TABLES_KEPT = 32
+
+
+def _overview_parts(view: dashboard.Overview, **context) -> SimpleNamespace:
+    """``figure`` (the offices' bar chart), ``offices`` and ``heat`` (HTML)."""
+    key = (*view.key, context["campaign"].target, current_language())
+    with _TABLES_LOCK:
+        found = _TABLES.get(key)
+    if found is not None:
+        return found
+    campaign, labels = context["campaign"], context["labels"]
+    # Markup: the output of an autoescaping template, every text in it escaped.
+    found = SimpleNamespace(figure=charts.office_bars(
         view.rows, target=campaign.target, bands=labels.bands, band_label=labels.band,
         verdict_label=verdict_name,
         target_label=_("target %(target)s", target=index2(campaign.target)),
-        axis_title=_("Index (0–100), %(level)s interval", level="95%"), fmt=index2)
-    return render_template("admin/results_overview.html", campaign=campaign,
-                           campaigns=campaigns, state=state, view=view, labels=labels,
-                           parent=parent, verdict=verdict if verdict in VERDICTS else None,
-                           figure=figure, verdicts=VERDICTS)
+        axis_title=_("Index (0–100), %(level)s interval", level="95%"), fmt=index2), **{
+        part: Markup(render_template(  # noqa: S704
+            "admin/_overview_tables.html", part=part, view=view, **context))
+        for part in ("offices", "heat")})
+    with _TABLES_LOCK:
+        _TABLES[key] = found
+        while len(_TABLES) > _TABLES_KEPT:
+            _TABLES.popitem(last=False)
+    return found
 
 
 @bp.get("/campaigns/<int:campaign_id>/units/<int:unit_id>")

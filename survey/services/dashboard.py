@@ -201,20 +201,33 @@ class Overview:
     invited: int
     answered: int
     reports: dict[str, int]  # category -> citizen reports about the offices shown
+    #: Same key, same rows and page: what a view may cache its rendering under
+    #: (results computed, viewer kind, offices with their names, filters, page).
+    key: tuple = ()
     page_size: int = PAGE_SIZE
 
 
 def report_counts(session: Session, campaign_id: int, unit_ids: Iterable[int]) -> dict[str, int]:
     """Citizen reports per category about these offices during the campaign:
-    filed from its links, or received between its opening and closing."""
+    filed from its links, or received between its opening and closing.
+
+    Counted per office of the institution and added up here: an ``IN`` of
+    hundreds of office ids cost more than the overview's whole table."""
     campaign = session.get(Campaign, campaign_id)
-    counts = session.execute(
-        select(CitizenReport.category, func.count())
-        .where(CitizenReport.unit_id.in_(list(unit_ids)),
-               or_(CitizenReport.campaign_id == campaign_id,
-                   CitizenReport.received_on.between(campaign.opens_on, campaign.closes_on)))
-        .group_by(CitizenReport.category)).all()
-    return {str(getattr(k, "value", k)): v for k, v in counts}
+    wanted = set(unit_ids)
+    counts: dict[str, int] = {}
+    for unit_id, category, n in session.execute(
+            select(CitizenReport.unit_id, CitizenReport.category, func.count())
+            .join(Unit, Unit.id == CitizenReport.unit_id)
+            .where(Unit.institution_id == campaign.institution_id,
+                   or_(CitizenReport.campaign_id == campaign_id,
+                       CitizenReport.received_on.between(campaign.opens_on,
+                                                         campaign.closes_on)))
+            .group_by(CitizenReport.unit_id, CitizenReport.category)):
+        if unit_id in wanted:
+            key = str(getattr(category, "value", category))
+            counts[key] = counts.get(key, 0) + n
+    return counts
 
 
 def _sort_key(row: OfficeRow):
@@ -240,10 +253,9 @@ def overview(session: Session, results: CampaignResults, user: StaffUser,
     if parent is not None:
         subtree = _subtree(units, parent.id)
         units = [u for u in units if u.id in subtree]
-    rows = _rows(results, units, hide)
-    verdicts: dict[str, int] = {}
-    for row in rows:
-        verdicts[row.verdict] = verdicts.get(row.verdict, 0) + 1
+    key = _rows_key(results, units, hide)
+    offices = _offices(key, results, units, hide)
+    rows = offices.rows
     chosen = [r for r in rows if not verdict_filter or r.verdict == verdict_filter]
     pages = max(1, math.ceil(len(chosen) / PAGE_SIZE))
     page = min(max(1, page), pages)
@@ -259,31 +271,42 @@ def overview(session: Session, results: CampaignResults, user: StaffUser,
         selection = estimate(mean.index, mean.ci_low, mean.ci_high, mean.n, hide)
         selection_verdict = "hidden" if selection.hidden else mean.status
 
-    dimension_means = {}
-    for key in _dimensions(results):
-        values = [r.dimensions[key].value for r in rows
-                  if key in r.dimensions and r.dimensions[key].shown]
-        dimension_means[key] = sum(values) / len(values) if values else None
-    stored = sum(r.stored for r in rows)
-    excluded = sum(results.units[r.code].excluded.total for r in rows if r.code in results.units)
     return Overview(
         results, chosen[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], len(chosen), page, pages,
-        verdicts, institution, institution_verdict, selection, selection_verdict,
-        dimension_means, parents, stored, count(excluded, hide),
-        sum(r.invited for r in rows), sum(r.answered for r in rows),
-        report_counts(session, results.campaign_id, [r.unit_id for r in rows]))
+        offices.verdicts, institution, institution_verdict, selection, selection_verdict,
+        offices.dimension_means, parents, offices.stored, count(offices.excluded, hide),
+        offices.invited, offices.answered,
+        report_counts(session, results.campaign_id, [r.unit_id for r in rows]),
+        (*key, parent.id if parent is not None else None, verdict_filter, page))
 
 
-_ROWS: OrderedDict[tuple, list[OfficeRow]] = OrderedDict()
+@dataclass(frozen=True)
+class _Offices:
+    """The offices' rows, sorted, and what the overview adds up over them."""
+
+    rows: list[OfficeRow]
+    verdicts: dict[str, int]
+    dimension_means: dict[str, float | None]
+    stored: int
+    excluded: int
+    invited: int
+    answered: int
+
+
+_ROWS: OrderedDict[tuple, _Offices] = OrderedDict()
 _ROWS_LOCK = threading.Lock()
 
 
-def _rows(results: CampaignResults, units: list[OfficeRef], hide: bool) -> list[OfficeRow]:
-    """The offices' rows, sorted; kept in memory per stored result, viewer
-    kind and offices (names included), since hundreds of rows are the same
-    for every request until the next refresh."""
-    key = (results.campaign_id, results.computed_at, hide,
-           hash(tuple((u.id, u.code, u.name, u.parent_id) for u in units)))
+def _rows_key(results: CampaignResults, units: list[OfficeRef], hide: bool) -> tuple:
+    return (results.campaign_id, results.computed_at, hide,
+            hash(tuple((u.id, u.code, u.name, u.parent_id) for u in units)))
+
+
+def _offices(key: tuple, results: CampaignResults, units: list[OfficeRef],
+             hide: bool) -> _Offices:
+    """The offices' rows, sorted, and their sums; kept in memory per stored
+    result, viewer kind and offices (names included), since hundreds of rows
+    are the same for every request until the next refresh."""
     with _ROWS_LOCK:
         found = _ROWS.get(key)
     if found is not None:
@@ -292,11 +315,23 @@ def _rows(results: CampaignResults, units: list[OfficeRef], hide: bool) -> list[
             if u.code in results.units or u.code in results.stored
             or u.code in results.invitations]
     rows.sort(key=_sort_key)
+    verdicts: dict[str, int] = {}
+    for row in rows:
+        verdicts[row.verdict] = verdicts.get(row.verdict, 0) + 1
+    dimension_means = {}
+    for dimension in _dimensions(results):
+        values = [r.dimensions[dimension].value for r in rows
+                  if dimension in r.dimensions and r.dimensions[dimension].shown]
+        dimension_means[dimension] = sum(values) / len(values) if values else None
+    found = _Offices(
+        rows, verdicts, dimension_means, sum(r.stored for r in rows),
+        sum(results.units[r.code].excluded.total for r in rows if r.code in results.units),
+        sum(r.invited for r in rows), sum(r.answered for r in rows))
     with _ROWS_LOCK:
-        _ROWS[key] = rows
+        _ROWS[key] = found
         while len(_ROWS) > 32:
             _ROWS.popitem(last=False)
-    return rows
+    return found
 
 
 def _dimensions(results: CampaignResults) -> list[str]:
