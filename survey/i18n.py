@@ -61,6 +61,30 @@ def status_name(status: str) -> str:
     )
 
 
+def report_category_name(category: str) -> str:
+    """A citizen report's category, as the reporter chose it."""
+    return {
+        "bribe": _("Bribe (suap)"),
+        "levy": _("Illegal levy (pungli)"),
+        "broker": _("Broker (calo)"),
+        "gratuity": _("Gratuity (gratifikasi)"),
+        "abuse": _("Abuse of authority"),
+        "service": _("Slow or refused service"),
+        "other": _("Other"),
+    }.get(str(category), str(category))
+
+
+def report_status_name(status: str) -> str:
+    """Where a citizen report stands in the inspectorate's triage."""
+    return {
+        "received": _("Received"),
+        "in_review": _("Under review"),
+        "forwarded": _("Forwarded"),
+        "verified": _("Verified"),
+        "closed": _("Closed"),
+    }.get(str(status), str(status))
+
+
 def problem_text(problem) -> str:
     """Why a spreadsheet row was refused, in the person's language
     (:class:`survey.services.spreadsheets.RowProblem`)."""

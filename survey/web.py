@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -24,6 +24,8 @@ from .i18n import (
     invitation_state,
     localized,
     problem_text,
+    report_category_name,
+    report_status_name,
     role_name,
     select_locale,
     status_name,
@@ -34,7 +36,8 @@ from .i18n import (
 log = logging.getLogger(__name__)
 
 # Personal link tokens are secrets; they never reach a log line.
-_TOKEN_IN_PATH = re.compile(r"(/r/)[A-Za-z0-9_-]{8,}")
+# Tracking codes of citizen reports (/lapor/<code>) are kept as secret.
+_TOKEN_IN_PATH = re.compile(r"(/r/|/lapor/(?!lacak\b|terkirim\b))[A-Za-z0-9_-]{8,}")
 
 
 class RedactTokens(logging.Filter):
@@ -80,6 +83,8 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     db.init_app(app)
+    # Before CSRF and the NUL-byte check, which are the first to read a form.
+    app.before_request(_upload_limit)
     csrf.init_app(app)
     _init_limiter(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -100,6 +105,8 @@ def init_app(app: Flask) -> None:
         role_name=role_name,
         status_name=status_name,
         problem_text=problem_text,
+        report_category_name=report_category_name,
+        report_status_name=report_status_name,
         verdict_text=verdict_text,
         invitation_state=invitation_state,
         column_name=column_name,
@@ -131,6 +138,23 @@ def _init_limiter(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
+
+
+def upload_limit(max_bytes: int):
+    """A view that accepts a larger request than ``MAX_CONTENT_LENGTH`` (a
+    photo): the limit is set before anything reads the form."""
+    def decorate(view):
+        view.max_content_length = max_bytes
+        return view
+
+    return decorate
+
+
+def _upload_limit():
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "max_content_length", None)
+    if limit is not None:
+        request.max_content_length = limit
 
 
 def _refuse_nul_bytes():

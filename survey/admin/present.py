@@ -142,16 +142,6 @@ def rule_name(rule: str) -> str:
     }.get(rule, rule)
 
 
-@bp.app_template_global()
-def report_category_name(category: str) -> str:
-    return {
-        "bribe": _("bribe or gratuity"),
-        "levy": _("illegal levy (pungli)"),
-        "broker": _("broker (calo)"),
-        "other": _("other"),
-    }.get(category, category)
-
-
 class Labels:
     """The instrument's own names for bands, groups and dimensions, in the
     reader's language."""

@@ -15,7 +15,7 @@ from .invitation import (
 )
 from .job import Job, JobStatus
 from .organisation import Institution, Unit, UnitPopulation
-from .report import CitizenReport, ReportCategory, ReportStatus
+from .report import CitizenReport, ReportCategory, ReportPhoto, ReportStatus, ReportStep
 from .response import Channel, PartialAnswer, PendingResponse, Response
 from .results import CampaignResult, ImprovementAction, PasswordReset
 from .staff import AuditEntry, Role, StaffUser
@@ -47,7 +47,9 @@ __all__ = [
     "PasswordReset",
     "PendingResponse",
     "ReportCategory",
+    "ReportPhoto",
     "ReportStatus",
+    "ReportStep",
     "Response",
     "Role",
     "StaffUser",

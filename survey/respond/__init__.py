@@ -1,8 +1,8 @@
-"""Public blueprint: the home page, personal and open links, the language
-switch. No login; every page speaks Indonesian first."""
+"""Public blueprint: the home page, personal and open links, citizen
+reports, the language switch. No login; every page speaks Indonesian first."""
 
 from flask import Blueprint
 
 bp = Blueprint("respond", __name__, template_folder=None)
 
-from . import check, views  # noqa: E402,F401  (registers the routes)
+from . import check, reports, views  # noqa: E402,F401  (registers the routes)

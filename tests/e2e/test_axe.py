@@ -47,7 +47,8 @@ from survey.services import jobs  # noqa: E402
 from survey.services.demo import seed_demo  # noqa: E402
 
 #: Respondent endpoints with path parameters that the walks below visit.
-WALKED = {"respond.intro", "respond.start", "respond.page", "respond.set_language"}
+WALKED = {"respond.intro", "respond.start", "respond.page", "respond.set_language",
+          "respond.report_status"}
 
 #: Sample path parameters for any other respondent route with parameters:
 #: {endpoint: {parameter: value}}.
@@ -179,6 +180,39 @@ def test_respondent_pages_without_parameters_have_no_violations(app, axe, factor
             if response.headers.get("content-type", "").startswith("text/html"):
                 checker.check(page, rule.rule)
     assert "/" in " ".join(checker.checked) and any("/selesai" in c for c in checker.checked)
+    checker.assert_clean()
+
+
+def test_citizen_report_pages_have_no_violations(axe, factory, session, today):
+    """/lapor empty, with an error, sent; the status page with a reply and a
+    step, and for a code that does not exist."""
+    from survey.services import reports, staff
+
+    checker, context = axe, axe.context()
+    office = factory.unit("DISDUK")
+    page = context.new_page()
+    page.goto("/lapor")
+    checker.check(page, "report form")
+    page.locator("form[enctype] button[type=submit]").click()
+    expect(page.locator("#form-errors")).to_be_visible()
+    checker.check(page, "report form, office missing")
+    page.locator("#report-unit").select_option(str(office.id))
+    page.locator("#category-broker").check()
+    page.locator("#report-date").fill(today.isoformat())
+    page.locator("#report-description").fill("Calo menawarkan SIM jadi dalam sehari.")
+    page.locator("form[enctype] button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/lapor/terkirim$"))
+    checker.check(page, "report sent")
+    code = page.locator("#tracking-code").inner_text().strip()
+    report = session.scalars(select(CitizenReport)).one()
+    inspector = staff.create_user(session, email="i@kota.example", name="I", role="inspector",
+                                  password="correct horse battery")
+    reports.change_status(session, report, "in_review", note="n", actor=inspector,
+                          public_reply="Sedang kami telaah.")
+    page.goto(f"/lapor/{code}")
+    checker.check(page, "report status")
+    page.goto("/lapor/AAAA-BBBB-CCCC-DDDD")
+    checker.check(page, "report status, unknown code")
     checker.assert_clean()
 
 

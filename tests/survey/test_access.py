@@ -17,7 +17,7 @@ from support import PASSWORD, csrf_of, sign_in
 
 from survey import create_app
 from survey.admin.access import ROLE_CAPABILITIES, Rule
-from survey.models import Correction, Institution, Role
+from survey.models import CitizenReport, Correction, Institution, Role
 from survey.services import staff
 
 pytestmark = pytest.mark.security
@@ -56,7 +56,7 @@ class World:
 #: tree), another office of A ("other_office", unit managers only), and an
 #: object of institution B ("foreign").
 PARAMETERS = ("campaign_id", "unit_id", "invitation_id", "correction_id", "user_id",
-              "version_id", "reset_token")
+              "version_id", "reset_token", "report_id")
 
 
 @pytest.fixture
@@ -79,6 +79,14 @@ def world(factory, session, small_instrument_text) -> World:
         corrections[key] = Correction(campaign_id=campaign.id, unit_id=unit.id, points=1.0,
                                       reason="uji")
         session.add(corrections[key])
+    session.commit()
+    citizen_reports = {}
+    for key, unit in (("own", sub_office), ("other_office", other_office),
+                      ("foreign", foreign_office)):
+        citizen_reports[key] = CitizenReport(
+            tracking_hash=key * 8, unit_id=unit.id, category="levy", description="pungli",
+            received_on=factory.today)
+        session.add(citizen_reports[key])
     session.commit()
     foreign_user = staff.create_user(session, email="admin@kota-b.example", name="B",
                                      role="admin", password=PASSWORD, institution_code="KOTA-B")
@@ -106,6 +114,7 @@ def world(factory, session, small_instrument_text) -> World:
         "version_id": {"own": campaign_a.instrument_version_id,
                        "other_office": campaign_a.instrument_version_id,
                        "foreign": foreign_version.id},
+        "report_id": {key: r.id for key, r in citizen_reports.items()},
         # A one-time link that does not exist: every caller gets 404.
         "reset_token": dict.fromkeys(("own", "other_office", "foreign"), "x" * 43),
     }
