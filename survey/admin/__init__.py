@@ -34,6 +34,7 @@ from . import (  # noqa: E402,F401  (registers the routes)
     instruments,
     integrations,
     invitations,
+    posters,
     present,
     progress,
     reports,
