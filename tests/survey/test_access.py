@@ -8,6 +8,7 @@ for, fails here until someone decides who may use it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -84,8 +85,8 @@ def world(factory, session, small_instrument_text) -> World:
     for key, unit in (("own", sub_office), ("other_office", other_office),
                       ("foreign", foreign_office)):
         citizen_reports[key] = CitizenReport(
-            tracking_hash=key * 8, unit_id=unit.id, category="levy", description="pungli",
-            received_on=factory.today)
+            tracking_hash=hashlib.sha256(key.encode()).hexdigest(), unit_id=unit.id,
+            category="levy", description="pungli", received_on=factory.today)
         session.add(citizen_reports[key])
     session.commit()
     foreign_user = staff.create_user(session, email="admin@kota-b.example", name="B",
