@@ -2,7 +2,7 @@
 body a report was forwarded to, triage steps and a re-encoded photo.
 
 Revision ID: i8_reports
-Revises: i9_results
+Revises: i10_api
 Create Date: 2026-12-03
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "i8_reports"
-down_revision = "i9_results"
+down_revision = "i10_api"
 branch_labels = None
 depends_on = None
 
