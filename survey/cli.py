@@ -11,6 +11,8 @@
     survey campaign create|open|close|list
     survey invitations import|export|send|remind
     survey check TEXT_OR_LINK    is this message or link genuine? (exit 0: yes)
+    survey export --campaign ID --out DIR [--format csv|xlsx|microdata]
+    survey report --campaign ID [--unit CODE] --out FILE.pdf
 
 Configuration problems, an unusable database and bad input end the command
 with a one-line message on stderr and exit code 2, never a traceback.
@@ -686,3 +688,132 @@ def check(text: str) -> None:
         if senders:
             click.echo(f"Official senders: {', '.join(senders)}")
     sys.exit(0 if result.genuine else 1)
+
+
+# -- every number out: exports and reports -----------------------------------------
+
+
+def _results_for(session, campaign):
+    """The campaign's stored results; computed now when there are none."""
+    from .services import results
+
+    found = results.load(session, campaign.id)
+    if found is None:
+        click.echo("Computing the results first...", err=True)
+        results.refresh(session, campaign.id)
+        found = results.load(session, campaign.id)
+    return found
+
+
+def _write_bytes(path, content: bytes) -> None:
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".survey-", suffix=".tmp")
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise Refused(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+@cli.command("export")
+@click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Folder to write into (created if missing).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "microdata"]),
+              default="csv", show_default=True)
+@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True,
+              help="Headers of the XLSX workbook.")
+@click.option("--free-text", is_flag=True,
+              help="Microdata: include respondents' free texts (audit-logged).")
+def export(campaign_id: int, out: str, fmt: str, lang: str, free_text: bool) -> None:
+    """Write a campaign's numbers into DIR, as the staff pages offer them.
+
+    \b
+    csv        offices.csv, groups.csv, dimensions.csv (one row per office;
+               per office and group; per office and dimension)
+    xlsx       scores.xlsx, a sheet per table, readable headers (--lang)
+    microdata  instrument.yaml, responses.csv, populations.csv,
+               corrections.csv, results.json and README.md; then
+               `python -m analysis score` (see README.md) reproduces
+               every index, interval and status. Audit-logged.
+
+    Example: survey export --campaign 3 --out spi-2026 --format microdata
+    """
+    import os
+
+    from .services import exports, results
+
+    with _database() as (app, session):
+        campaign = _campaign(session, campaign_id)
+        stored = _results_for(session, campaign)
+        if fmt == "microdata":
+            try:
+                files = exports.microdata(session, stored, free_text=free_text)
+            except exports.StaleResults:
+                click.echo("New responses since the results were computed; computing them "
+                           "again...", err=True)
+                results.refresh(session, campaign.id)
+                stored = results.load(session, campaign.id)
+                files = exports.microdata(session, stored, free_text=free_text)
+        else:
+            tables = exports.score_tables(session, stored, None)
+            if fmt == "csv":
+                files = {f"{t.key}.csv": exports.table_csv(t) for t in tables}
+            else:
+                files = {"scores.xlsx": exports.tables_xlsx(tables, lang)}
+        try:
+            os.makedirs(out, exist_ok=True)
+        except OSError as exc:
+            raise Refused(f"{out}: cannot create the folder: {exc.strerror or exc}") from None
+        for name, content in files.items():
+            _write_bytes(os.path.join(out, name), content)
+        if fmt == "microdata":
+            exports.record_microdata(session, stored, actor=None, free_text=free_text,
+                                     responses=stored.responses, via="command line")
+            session.commit()
+    click.echo(f"Wrote {', '.join(files)} to {out} (results computed "
+               f"{stored.computed_at:%Y-%m-%d %H:%M} UTC).")
+
+
+@cli.command("report")
+@click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
+@click.option("--unit", "unit_code", default=None,
+              help="An office's code: its report; without it, the institution's.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              metavar="FILE.pdf")
+@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
+def report(campaign_id: int, unit_code: str | None, out: str, lang: str) -> None:
+    """Write a PDF report: one office's (--unit CODE) or the institution's,
+    the same as the staff pages' PDF, with nothing hidden.
+
+    Example: survey report --campaign 3 --unit DISHUB --out dishub.pdf --lang en
+    """
+    from flask_babel import force_locale
+    from sqlalchemy import select
+
+    from .admin import printouts
+    from .i18n import COOKIE
+    from .models import Unit
+
+    with _database() as (app, session):
+        campaign = _campaign(session, campaign_id)
+        unit = None
+        if unit_code:
+            unit = session.scalar(select(Unit).where(
+                Unit.institution_id == campaign.institution_id, Unit.code == unit_code))
+            if unit is None:
+                raise Refused(f"no office with code {unit_code!r} in this campaign's "
+                              f"institution")
+        stored = _results_for(session, campaign)
+        viewer = printouts.full_view()
+        with app.test_request_context(headers={"Cookie": f"{COOKIE}={lang}"}), \
+                force_locale(lang):
+            content = (printouts.office_pdf(campaign, unit, viewer, stored) if unit
+                       else printouts.institution_pdf(campaign, viewer, stored))
+    _write_bytes(out, content)
+    click.echo(f"Wrote {out} ({len(content):,} bytes).")

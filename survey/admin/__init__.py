@@ -36,6 +36,7 @@ from . import (  # noqa: E402,F401  (registers the routes)
     invitations,
     posters,
     present,
+    printouts,
     progress,
     reports,
     results,

@@ -37,6 +37,7 @@ from .dashboard import (
     Count,
     Estimate,
     OfficeRef,
+    OfficeRow,
     count,
     estimate,
     hides_small_cells,
@@ -137,13 +138,11 @@ def _count(c: Count) -> Any:
     return SMALL if c.hidden else c.value
 
 
-def score_tables(session: Session, results: CampaignResults, user: StaffUser | None, *,
-                 unit_ids: Iterable[int] | None = None) -> list[ScoreTable]:
-    """The three score tables of ``results`` as ``user`` may see them (None:
-    the command line, everything): per office; per office and group; per
-    office and dimension (across groups, then per group). ``unit_ids``
-    keeps only those offices (an office page's download). Offices are
-    sorted as on the overview: highest index first."""
+def office_rows(session: Session, results: CampaignResults, user: StaffUser | None, *,
+                unit_ids: Iterable[int] | None = None) -> list[tuple[OfficeRef, OfficeRow]]:
+    """Every office of ``results`` that ``user`` may see (None: all, nothing
+    hidden), as the dashboard writes its row, sorted as on the overview:
+    highest index first. ``unit_ids`` keeps only those offices."""
     hide = user is not None and hides_small_cells(user)
     visible = staff.visible_unit_ids(session, user) if user is not None else None
     institution_id = session.get(Campaign, results.campaign_id).institution_id
@@ -158,6 +157,18 @@ def score_tables(session: Session, results: CampaignResults, user: StaffUser | N
     rows = [(u, office_row(results, u, hide)) for u in units]
     rows.sort(key=lambda item: (item[1].index.value is None, -(item[1].index.value or 0.0),
                                 item[1].name))
+    return rows
+
+
+def score_tables(session: Session, results: CampaignResults, user: StaffUser | None, *,
+                 unit_ids: Iterable[int] | None = None) -> list[ScoreTable]:
+    """The three score tables of ``results`` as ``user`` may see them (None:
+    the command line, everything): per office; per office and group; per
+    office and dimension (across groups, then per group). ``unit_ids``
+    keeps only those offices (an office page's download). Offices are
+    sorted as on the overview: highest index first."""
+    hide = user is not None and hides_small_cells(user)
+    rows = office_rows(session, results, user, unit_ids=unit_ids)
 
     offices = ScoreTable("offices", [
         "unit_code", "unit_name", "index", "ci_low", "ci_high", "band", "status", "q_below",
