@@ -12,6 +12,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from survey.models import ReportCategory
+
 VERSION = "1.0.0"
 
 NUMBER = {"type": ["number", "null"]}
@@ -173,7 +175,7 @@ SCHEMAS: dict[str, Any] = {
     "ReportCounts": _object({
         "campaign_id": {"type": "integer"}, "unit_id": INTEGER,
         "categories": _object({k: {"type": "integer", "minimum": 0}
-                               for k in ("bribe", "levy", "broker", "other")}),
+                               for k in (c.value for c in ReportCategory)}),
         "total": {"type": "integer", "minimum": 0},
     }),
 }
