@@ -24,9 +24,9 @@ them once:
   line and headers as the application sets them; a server or proxy adds a
   few more, e.g. ``Date`` and ``Server``, about 60 bytes per response).
 
-Two totals are printed: **raw** (bodies as sent by the application, which
-does not compress; this is what is transferred unless a proxy in front adds
-``Content-Encoding: gzip``) and **gzip** (the bodies gzip-compressed at
+Two totals are printed: **raw** (bodies as sent by the application to a
+client that does not ask for compression; a phone's browser asks, and gets
+Brotli or gzip: issue 12) and **gzip** (the bodies gzip-compressed at
 level 6, what a compressing proxy would send; headers counted raw). The
 acceptance (issue 3) is at most 60 KB = 61,440 bytes transferred; PASS/FAIL
 is judged on the raw total, the larger of the two.

@@ -3,18 +3,16 @@ headers and log redaction. Called once by :func:`survey.create_app`."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 
 from flask import Flask, abort, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import assets
 from .api import errors as api_errors
 from .extensions import babel, csrf, db, limiter, login_manager
 from .i18n import (
@@ -119,14 +117,9 @@ def init_app(app: Flask) -> None:
         start_thread(app)
     app.after_request(_security_headers)
     _register_error_pages(app)
-    # Respondents are on slow prepaid connections: static files are cached for
-    # a year, and each URL carries the file's digest so a new version is fetched.
-    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 86400
-
-    @app.url_defaults
-    def _static_version(endpoint: str, values: dict) -> None:
-        if endpoint == "static" and "filename" in values and "v" not in values:
-            values["v"] = _asset_digest(os.path.join(app.static_folder, values["filename"]))
+    # Respondents are on slow prepaid connections: compressed pages, static
+    # files cached for a year under names carrying their digest.
+    assets.init_app(app)
 
 
 def _init_limiter(app: Flask) -> None:
@@ -166,19 +159,6 @@ def _refuse_nul_bytes():
         abort(400)
 
 
-@lru_cache(maxsize=256)
-def _digest_of(path: str, _mtime_ns: int) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()[:10]
-
-
-def _asset_digest(path: str) -> str:
-    try:
-        return _digest_of(path, os.stat(path).st_mtime_ns)
-    except OSError:
-        return "missing"
-
-
 def _security_headers(response):
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -189,9 +169,15 @@ def _security_headers(response):
     headers.setdefault("Referrer-Policy", "same-origin")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # The respondent pages' own stylesheet and script are inlined (one
+    # request instead of three on a slow link); their digests allow exactly
+    # that text, never other inline code.
+    app = current_app._get_current_object()
     headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        f"default-src 'self'; img-src 'self' data:; "
+        f"style-src 'self' {assets.csp_hash(app, 'css/app.css')}; "
+        f"script-src 'self' {assets.csp_hash(app, 'js/questionnaire.js')}; "
         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     )
     if response.mimetype == "text/html":

@@ -213,6 +213,14 @@ def start(kind: str, code: str):
     return redirect(respondent.url("page", number=page), code=303)
 
 
+def _may_open(pages, progress: Progress, number: int) -> tuple[bool, int]:
+    """Whether page ``number`` applies and has been reached, and the page
+    the respondent should be on."""
+    numbers = [p.number for p in applicable_pages(pages, progress.answers)]
+    reachable = first_open_page(pages, progress.done, progress.answers)
+    return (number in numbers and (number <= reachable or number in progress.done)), reachable
+
+
 @bp.route("/<any(r, o):kind>/<code>/<int:number>", methods=["GET", "POST"])
 def page(kind: str, code: str, number: int):
     respondent = _resolve(kind, code)
@@ -227,10 +235,8 @@ def page(kind: str, code: str, number: int):
             return _already_sent()
         return redirect(respondent.url("intro"), code=303)
     pages = link.pages
-    visible = applicable_pages(pages, progress.answers)
-    reachable = first_open_page(pages, progress.done, progress.answers)
-    numbers = [p.number for p in visible]
-    if number not in numbers or (number > reachable and number not in progress.done):
+    allowed, reachable = _may_open(pages, progress, number)
+    if not allowed:
         if request.method == "POST" or not 1 <= number <= len(pages):
             abort(400 if request.method == "POST" else 404, description="page")
         return redirect(respondent.url("page", number=reachable), code=303)
@@ -295,6 +301,47 @@ def page(kind: str, code: str, number: int):
         return _already_sent()
     respondent.forget_open_secret()
     return redirect(url_for("respond.finished"), code=303)
+
+
+@bp.post("/<any(r, o):kind>/<code>/<int:number>/simpan")
+def draft(kind: str, code: str, number: int):
+    """The page's answers as they are now, saved without moving on (the
+    page's script sends them as they change): nothing tapped or typed is
+    lost when the browser closes before "next", the connection drops for a
+    while, or the language is switched. Kept exactly as "next" keeps them
+    (sealed under the link's secret, see docs/threat-model.md); the page is
+    not marked done and no required answer is asked for yet. Answers the
+    page would refuse (a half-typed number) keep their earlier value.
+
+    204 when saved; 410 when there is nothing to save into (already sent,
+    or expired); 400 for a page not reached or an answer no page offers."""
+    respondent = _resolve(kind, code)
+    progress = (
+        responding.load_progress(db.session, respondent.secret) if respondent.secret else None
+    )
+    if progress is None:
+        return _bare(410)
+    pages = respondent.link.pages
+    if not _may_open(pages, progress, number)[0]:
+        abort(400, description="page")
+    current = pages[number - 1]
+    try:
+        result = read_page(current, request.form, progress.answers, pages=pages,
+                           check_required=False)
+    except Tampered:
+        abort(400, description="answer")
+    own = {q.id for q in current.questions} - set(result.errors)
+    progress.answers = {k: v for k, v in progress.answers.items() if k not in own}
+    progress.answers.update(result.answers)
+    if not respondent.save(progress):
+        return _bare(410)
+    return _bare(204)
+
+
+def _bare(status: int):
+    response = make_response("", status)
+    response.mimetype = "text/plain"
+    return response
 
 
 def _render_page(respondent: _Respondent, current, progress: Progress, *, errors, submitted=None):

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "page_weight.py"
+REPO = Path(__file__).resolve().parents[2]
+BENCHMARK = REPO / "benchmarks" / "page_weight.py"
 
 
 def _load_benchmark():
@@ -43,7 +44,9 @@ def test_limit_is_sixty_kilobytes():
 def test_first_question_page_weighs_at_most_60_kb_uncompressed(weights):
     first = page_weight.first_question_page(weights)
     assert first.url.endswith("/1") and first.assets, first
-    assert {"/static/css/app.css", "/static/js/questionnaire.js"} <= set(first.assets)
+    # The stylesheet and the script come inside the page (issue 12): counted in its HTML.
+    own = sum((REPO / "static" / f).stat().st_size for f in ("css/app.css", "js/questionnaire.js"))
+    assert first.html > own
     assert first.raw <= LIMIT, page_weight.report(weights)
 
 
