@@ -304,3 +304,19 @@ def test_tracking_codes_are_80_random_bits_in_readable_groups():
         assert reports.normalise_code(code.lower().replace("-", " ")) == code
     assert reports.normalise_code("7KQ4-M9XD-2HPT-W8R") is None
     assert reports.normalise_code("7KQ4-M9XD-2HPT-W8R!") is None
+
+
+def test_tracking_codes_never_reach_the_access_log():
+    import logging
+
+    from survey.web import RedactTokens
+
+    code = reports.new_tracking_code()
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - "%s" %s',
+                               ("127.0.0.1", f"GET /lapor/{code} HTTP/1.1", "200"), None)
+    RedactTokens().filter(record)
+    assert code not in record.getMessage() and "/lapor/<token>" in record.getMessage()
+    for page in ("/lapor/terkirim", "/lapor/lacak"):
+        record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, "GET %s", (page,), None)
+        RedactTokens().filter(record)
+        assert record.getMessage() == f"GET {page}"
