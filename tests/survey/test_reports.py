@@ -320,3 +320,8 @@ def test_tracking_codes_never_reach_the_access_log():
         record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, "GET %s", (page,), None)
         RedactTokens().filter(record)
         assert record.getMessage() == f"GET {page}"
+
+
+def test_the_home_page_leads_to_the_report_form(client):
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/lapor"' in html
