@@ -20,13 +20,13 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from scipy import stats
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import analysis
-from survey.models import Campaign, CitizenReport, Response, Role, StaffUser, Unit
+from survey.models import Campaign, ReportCategory, Response, Role, StaffUser, Unit
 
-from . import monitoring
+from . import monitoring, reports
 from .results import CampaignResults, change_verdict, verdict
 
 #: Fewer respondents than this and a figure is not shown to unit managers,
@@ -208,26 +208,25 @@ class Overview:
 
 
 def report_counts(session: Session, campaign_id: int, unit_ids: Iterable[int]) -> dict[str, int]:
-    """Citizen reports per category about these offices during the campaign:
-    filed from its links, or received between its opening and closing.
+    """Citizen reports per category about these offices, received between
+    the campaign's opening and its closing (counted by
+    :func:`survey.services.reports.counts_by_office`), in the order of
+    :class:`~survey.models.ReportCategory`.
 
-    Counted per office of the institution and added up here: an ``IN`` of
-    hundreds of office ids cost more than the overview's whole table."""
+    Many offices are counted over the whole institution and added up here:
+    an ``IN`` of hundreds of office ids cost more than the overview's table."""
     campaign = session.get(Campaign, campaign_id)
     wanted = set(unit_ids)
-    counts: dict[str, int] = {}
-    for unit_id, category, n in session.execute(
-            select(CitizenReport.unit_id, CitizenReport.category, func.count())
-            .join(Unit, Unit.id == CitizenReport.unit_id)
-            .where(Unit.institution_id == campaign.institution_id,
-                   or_(CitizenReport.campaign_id == campaign_id,
-                       CitizenReport.received_on.between(campaign.opens_on,
-                                                         campaign.closes_on)))
-            .group_by(CitizenReport.unit_id, CitizenReport.category)):
+    by_office = reports.counts_by_office(
+        session, wanted if len(wanted) <= 50 else None,
+        institution_id=campaign.institution_id, since=campaign.opens_on,
+        until=campaign.closes_on)
+    counts = dict.fromkeys((c.value for c in ReportCategory), 0)
+    for unit_id, categories in by_office.items():
         if unit_id in wanted:
-            key = str(getattr(category, "value", category))
-            counts[key] = counts.get(key, 0) + n
-    return counts
+            for category, n in categories.items():
+                counts[category] = counts.get(category, 0) + n
+    return {k: n for k, n in counts.items() if n}
 
 
 def _sort_key(row: OfficeRow):

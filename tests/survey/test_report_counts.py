@@ -7,14 +7,15 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 from support import sign_in
 
 from survey.models import CitizenReport, ReportCategory, Unit
 
-CATEGORY_WORDS = {"bribe": "bribe or gratuity", "levy": "illegal levy (pungli)",
-                  "broker": "broker (calo)", "other": "other"}
+CATEGORY_WORDS = {"bribe": "Bribe (suap)", "levy": "Illegal levy (pungli)",
+                  "broker": "Broker (calo)"}
 
 
 def _text(client, url) -> str:
@@ -41,6 +42,10 @@ def test_office_page_counts_reports_by_category(app, session, small_city):
             tracking_hash=hashlib.sha256(f"code-{i}".encode()).hexdigest(),
             unit_id=units[code].id, campaign_id=campaign.id, category=category,
             description=f"Rahasia pelapor {i}", received_on=campaign.opens_on))
+    # and one received before the campaign opened, which is not counted
+    session.add(CitizenReport(
+        tracking_hash=hashlib.sha256(b"code-old").hexdigest(), unit_id=units["A"].id,
+        category=first, description="Lama", received_on=campaign.opens_on - timedelta(days=1)))
     session.commit()
     one, two = CATEGORY_WORDS[first.value], CATEGORY_WORDS[second.value]
     for email in ("inspektur@kota.example", "kepala@kota.example"):
