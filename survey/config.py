@@ -109,6 +109,23 @@ def _list(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _rate_limit(raw: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ValueError("expected limits such as 10 per hour;30 per day") from None
+    return raw
+
+
+def _positive_number(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("expected a number above 0")
+    return value
+
+
 def _log_level(raw: str) -> str:
     value = raw.upper()
     if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -220,6 +237,39 @@ SETTINGS: tuple[Setting, ...] = (
         _boolean,
         "Limit how often one client may start, submit, report or sign in; switch off only "
         "for load tests",
+    ),
+    Setting(
+        "OPEN_LINK_START_LIMIT",
+        "30 per hour;100 per day",
+        _rate_limit,
+        "How often one client may start an open-link questionnaire (Flask-Limiter syntax; "
+        "people behind one shared address count together)",
+    ),
+    Setting(
+        "OPEN_LINK_SUBMIT_LIMIT",
+        "10 per hour;30 per day",
+        _rate_limit,
+        "How often one client may send an open-link questionnaire",
+    ),
+    Setting(
+        "OPEN_LINK_ONCE_PER_BROWSER",
+        "true",
+        _boolean,
+        "Accept one finished open-link response per browser, campaign and office (a signed "
+        "cookie)",
+    ),
+    Setting(
+        "SURGE_FACTOR",
+        "3",
+        _positive_number,
+        "Flag an office when its open-link responses of one day exceed this many times its "
+        "usual day (the median of the 14 days before)",
+    ),
+    Setting(
+        "SURGE_MINIMUM",
+        "20",
+        _positive_int,
+        "A day is never flagged with fewer open-link responses than this",
     ),
     Setting(
         "JOB_RUNNER",

@@ -40,6 +40,7 @@ from . import (  # noqa: E402,F401  (registers the routes)
     progress,
     reports,
     results,
+    surges,
     units,
     users,
 )

@@ -17,7 +17,7 @@ from survey.extensions import db
 from survey.i18n import current_language
 from survey.services import actions, dashboard, results, staff
 
-from . import bp
+from . import bp, surges
 from .access import Capability, allow, campaign_or_404, can, unit_or_404
 from .present import Labels, index2, verdict_name
 
@@ -194,10 +194,11 @@ def save_improvement_actions():
 
 @bp.get("/campaigns/<int:campaign_id>/monitoring")
 @allow(Capability.VIEW_MONITORING)
-def monitoring(campaign_id: int):
+def monitoring(campaign_id: int, surge_errors: dict | None = None, status: int = 200):
     """While a campaign runs: responses per day, and per office and group
     the response rate, the progress toward the recommended size of the
-    sample plan and the margin of error reached so far."""
+    sample plan and the margin of error reached so far; for inspectors the
+    surge alarms (admin/surges.py)."""
     campaign = campaign_or_404(campaign_id)
     visible = staff.visible_unit_ids(db.session, current_user)
     days = dashboard.responses_per_day(db.session, campaign, visible, current_user)
@@ -208,4 +209,6 @@ def monitoring(campaign_id: int):
     return render_template("admin/monitoring.html", campaign=campaign, days=days,
                            figure=figure, view=view, figures=view.figures,
                            groups=campaign.instrument_version.instrument.groups,
-                           campaigns=staff.visible_campaigns(db.session, current_user))
+                           campaigns=staff.visible_campaigns(db.session, current_user),
+                           surge=surges.panel(campaign, errors=surge_errors,
+                                              form=request.form)), status

@@ -3,7 +3,13 @@
 
 from .api import ApiToken, DeliveryState, Webhook, WebhookDelivery
 from .base import Base
-from .campaign import Campaign, CampaignStatus, Correction, OpenLink
+from .campaign import (
+    Campaign,
+    CampaignStatus,
+    Correction,
+    OpenLink,
+    OpenLinkExclusion,
+)
 from .instrument import InstrumentVersion
 from .invitation import (
     Delivery,
@@ -16,7 +22,7 @@ from .invitation import (
 from .job import Job, JobStatus
 from .organisation import Institution, Unit, UnitPopulation
 from .report import CitizenReport, ReportCategory, ReportPhoto, ReportStatus, ReportStep
-from .response import Channel, PartialAnswer, PendingResponse, Response
+from .response import Channel, PartialAnswer, PendingResponse, Response, UsedStart
 from .results import CampaignResult, ImprovementAction, PasswordReset
 from .staff import AuditEntry, Role, StaffUser
 
@@ -43,6 +49,7 @@ __all__ = [
     "JobStatus",
     "ListEntry",
     "OpenLink",
+    "OpenLinkExclusion",
     "PartialAnswer",
     "PasswordReset",
     "PendingResponse",
@@ -55,6 +62,7 @@ __all__ = [
     "StaffUser",
     "Unit",
     "UnitPopulation",
+    "UsedStart",
     "Webhook",
     "WebhookDelivery",
 ]

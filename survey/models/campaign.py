@@ -105,3 +105,29 @@ class Correction(Base):
 
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[Unit] = relationship()
+
+
+class OpenLinkExclusion(Base):
+    """One day of one office's open-link responses set aside from scoring
+    by an inspector (a surge of answers from one source), with the reason
+    on record. The responses stay stored; scoring skips them while this
+    row exists (survey/services/scoring.py)."""
+
+    __tablename__ = "open_link_exclusion"
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+    unit: Mapped[Unit] = relationship()
+

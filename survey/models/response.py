@@ -82,4 +82,17 @@ class PartialAnswer(Base):
     expires_on: Mapped[date] = mapped_column(index=True)
 
 
-__all__ = ["Channel", "PartialAnswer", "PendingResponse", "Response"]
+class UsedStart(Base):
+    """A first-view stamp that has started a questionnaire, so that it
+    starts no other: the SHA-256 of the stamp's random nonce, kept until the
+    stamp would have expired anyway. Nothing here names a link, a browser or
+    a response."""
+
+    __tablename__ = "used_start"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    nonce_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_on: Mapped[date] = mapped_column(index=True)
+
+
+__all__ = ["Channel", "PartialAnswer", "PendingResponse", "Response", "UsedStart"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from flask import (
     abort,
@@ -22,11 +22,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from survey import clock
-from survey.extensions import db
+from survey.extensions import db, limiter
 from survey.i18n import COOKIE, LANGUAGES
 from survey.models import Campaign, CampaignStatus, OpenLink, Unit
 from survey.questionnaire import (
@@ -44,6 +44,12 @@ from . import bp
 
 ACTIONS = ("next", "back", "submit")
 STARTED_MAX_AGE = 7 * 86400  # a signed first-view time older than this is ignored
+#: A field no person sees or fills (hidden by the style sheet); a program
+#: filling every field does, and its response is dropped without a word.
+HONEYPOT = "website"
+#: The signed cookie listing the (campaign, office) pairs this browser has
+#: answered through an open link.
+ANSWERED_COOKIE = "answered"
 SECONDS_PER_QUESTION = 18  # typical reading-and-tapping time on a phone, for the estimate
 
 
@@ -98,6 +104,97 @@ def _resolve(kind: str, code: str) -> _Respondent:
     return _Respondent(kind, code)
 
 
+# -- open-link defences ------------------------------------------------------
+# Rate limits per client (survey/clients.py: a keyed hash, never the address),
+# one finished response per browser, a single-use start time bound to the
+# browser's session, and a honeypot field. Personal links need none of them:
+# each one is answered once.
+
+
+def _open_link() -> bool:
+    return (request.view_args or {}).get("kind") == "o"
+
+
+def _is_open_submit() -> bool:
+    return _open_link() and request.method == "POST" and request.form.get("action") == "submit"
+
+
+def _sent(response) -> bool:
+    """The request ended on the thank-you page (a response stored, or
+    silently dropped by the honeypot: the client cannot tell)."""
+    return response.status_code == 303 and response.location.endswith(url_for("respond.finished"))
+
+
+def _answered_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="answered")
+
+
+def _answered() -> dict[str, str]:
+    """``"campaign:unit"`` -> the campaign's closing date, from the cookie."""
+    try:
+        value = _answered_serializer().loads(request.cookies.get(ANSWERED_COOKIE, ""))
+    except BadSignature:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _answered_key(link) -> str:
+    return f"{link.campaign.id}:{link.unit.id}"
+
+
+def _answered_here(respondent: _Respondent) -> bool:
+    return (respondent.kind == "o" and current_app.config["OPEN_LINK_ONCE_PER_BROWSER"]
+            and _answered_key(respondent.link) in _answered())
+
+
+def _refuse_second_answer(respondent: _Respondent):
+    """The honest page for a browser that has already sent its answers for
+    this office in this campaign."""
+    return render_template("respond/answered_here.html", link=respondent.link), 409
+
+
+def _remember_answered(response, link) -> None:
+    """Add this campaign and office to the browser's signed cookie, kept
+    until the last campaign in it closes (then it has no use)."""
+    today = _today()
+    kept = {key: closes for key, closes in _answered().items()
+            if isinstance(closes, str) and closes >= today.isoformat()}
+    kept[_answered_key(link)] = link.campaign.closes_on.isoformat()
+    last = max(date.fromisoformat(closes) for closes in kept.values())
+    response.set_cookie(ANSWERED_COOKIE, _answered_serializer().dumps(kept),
+                        max_age=((last - today).days + 1) * 86400, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+
+
+def _first_view_stamp() -> str:
+    """A signed first-view time whose random nonce is also kept in this
+    browser's session: the stamp starts a questionnaire in this browser
+    only, and once (:func:`_started_from`)."""
+    nonce = secrets.token_urlsafe(16)
+    session["first_view"] = nonce
+    return _started_serializer().dumps({"t": clock.timestamp(), "n": nonce})
+
+
+def _started_from(stamp: str) -> float:
+    """When answering began: the stamp's time if the stamp is genuine,
+    recent, made for this browser's session and not used before; else now.
+    A forged or replayed stamp is refused, so it cannot lengthen a duration
+    (screening sets aside answers given too fast)."""
+    now = clock.timestamp()
+    nonce = session.pop("first_view", None)
+    try:
+        value = _started_serializer().loads(stamp, max_age=STARTED_MAX_AGE)
+        started, stamped_nonce = float(value["t"]), value["n"]
+    except (BadSignature, TypeError, ValueError, KeyError):
+        return now
+    if not nonce or stamped_nonce != nonce:
+        return now
+    expires_on = _today() + timedelta(days=STARTED_MAX_AGE // 86400 + 1)
+    if not responding.claim_start(db.session, nonce, expires_on=expires_on):
+        return now
+    return min(started, now)
+
+
 @bp.errorhandler(LinkProblem)
 def link_problem(problem: LinkProblem):
     if problem.reason == "used" and request.method == "POST":
@@ -105,6 +202,11 @@ def link_problem(problem: LinkProblem):
         # through: reassure, do not alarm with "was it you?".
         return _already_sent()
     return render_template("respond/link_problem.html", problem=problem), problem.status
+
+
+@bp.errorhandler(429)
+def too_many(_error):
+    return render_template("respond/too_many.html"), 429
 
 
 def _already_sent():
@@ -171,12 +273,14 @@ def set_language(code: str):
 @bp.get("/<any(r, o):kind>/<code>")
 def intro(kind: str, code: str):
     respondent = _resolve(kind, code)
+    if _answered_here(respondent):
+        return _refuse_second_answer(respondent)
     progress = (
         responding.load_progress(db.session, respondent.secret) if respondent.secret else None
     )
     resume_at = (first_open_page(respondent.link.pages, progress.done, progress.answers)
                  if progress else None)
-    started = _started_serializer().dumps(clock.timestamp())
+    started = None if resume_at else _first_view_stamp()
     questions = sum(len(p.questions) for p in respondent.link.pages)
     minutes = max(3, round(questions * SECONDS_PER_QUESTION / 60))
     seen = progress or Progress()
@@ -192,22 +296,19 @@ def intro(kind: str, code: str):
 
 
 @bp.post("/<any(r, o):kind>/<code>/mulai")
+@limiter.limit(lambda: current_app.config["OPEN_LINK_START_LIMIT"],
+               exempt_when=lambda: not _open_link())
 def start(kind: str, code: str):
     respondent = _resolve(kind, code)
+    if _answered_here(respondent):
+        return _refuse_second_answer(respondent)
     secret = respondent.secret
     progress = responding.load_progress(db.session, secret) if secret else None
     if progress is None:
-        try:
-            started = float(
-                _started_serializer().loads(
-                    request.form.get("started", ""), max_age=STARTED_MAX_AGE
-                )
-            )
-        except (BadSignature, TypeError, ValueError):
-            started = clock.timestamp()
+        started = _started_from(request.form.get("started", ""))
         if respondent.kind == "o":
             respondent.new_open_secret()
-        progress = Progress(started=min(started, clock.timestamp()))
+        progress = Progress(started=started)
         respondent.save(progress)
     page = first_open_page(respondent.link.pages, progress.done, progress.answers)
     return redirect(respondent.url("page", number=page), code=303)
@@ -222,9 +323,21 @@ def _may_open(pages, progress: Progress, number: int) -> tuple[bool, int]:
 
 
 @bp.route("/<any(r, o):kind>/<code>/<int:number>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["OPEN_LINK_SUBMIT_LIMIT"],
+               exempt_when=lambda: not _is_open_submit(), deduct_when=_sent)
 def page(kind: str, code: str, number: int):
     respondent = _resolve(kind, code)
     link = respondent.link
+    if _answered_here(respondent):
+        # A second tap on "send" that arrives after the first one's answer is
+        # reassured; anything else is the honest refusal.
+        return _already_sent() if request.method == "POST" else _refuse_second_answer(respondent)
+    if respondent.kind == "o" and request.method == "POST" and request.form.get(HONEYPOT):
+        # Filled by a program, not a person: drop the answers, say thank you.
+        if respondent.secret:
+            responding.discard_progress(db.session, respondent.secret)
+        respondent.forget_open_secret()
+        return redirect(_finished_url(respondent), code=303)
     progress = (
         responding.load_progress(db.session, respondent.secret) if respondent.secret else None
     )
@@ -300,7 +413,10 @@ def page(kind: str, code: str, number: int):
     if not outcome.stored:
         return _already_sent()
     respondent.forget_open_secret()
-    return redirect(url_for("respond.finished"), code=303)
+    response = redirect(_finished_url(respondent), code=303)
+    if respondent.kind == "o":
+        _remember_answered(response, link)
+    return response
 
 
 @bp.post("/<any(r, o):kind>/<code>/<int:number>/simpan")
@@ -358,12 +474,51 @@ def _render_page(respondent: _Respondent, current, progress: Progress, *, errors
         errors=errors,
         visible={q.id: is_shown(q, answers) for q in current.questions},
         submitted=submitted,
+        report_note=(respondent.kind == "o" and _report_note(current, respondent.link.pages)),
     )
+
+
+def _finished_url(respondent: _Respondent) -> str:
+    # Citizens (open links) are offered the report page; staff are not.
+    if respondent.kind == "o":
+        session["citizen_finished"] = True
+    return url_for("respond.finished")
 
 
 @bp.get("/selesai")
 def finished():
-    return render_template("respond/finished.html")
+    return render_template("respond/finished.html",
+                           citizen=session.pop("citizen_finished", False))
+
+
+#: The questions about bribes are those of this dimension (integrity in
+#: doing the job) and the follow-ups that depend on them.
+BRIBE_DIMENSION = "integritas_tugas"
+
+
+def _report_note(current, pages) -> bool:
+    """Whether a citizen's page ends with the link to the report page: the
+    last page of the bribe questions, and the last page of their follow-ups."""
+    bribe_ids = {q.id for p in pages if p.key == BRIBE_DIMENSION for q in p.questions}
+    follow_ups = [p for p in pages if any(
+        q.show_if is not None and q.show_if.question in bribe_ids and p.key != BRIBE_DIMENSION
+        for q in p.questions)]
+    if current.key == BRIBE_DIMENSION and current.part == current.parts:
+        return True
+    return bool(follow_ups) and current is follow_ups[-1]
+
+
+def report_url() -> str:
+    """The citizens' report page (/lapor), through its view when there is one."""
+    for rule in current_app.url_map.iter_rules():
+        if rule.rule == "/lapor" and "GET" in (rule.methods or ()):
+            return url_for(rule.endpoint)
+    return "/lapor"
+
+
+@bp.app_context_processor
+def _report_link() -> dict:
+    return {"report_url": report_url}
 
 
 @bp.get("/healthz")

@@ -6,6 +6,7 @@ Nothing here runs on a GET except :func:`resolve_invitation`,
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -27,6 +28,7 @@ from survey.models import (
     PendingResponse,
     Response,
     Unit,
+    UsedStart,
 )
 from survey.models.base import random_id
 from survey.questionnaire import Page, build_pages, prune_hidden, validate_response
@@ -168,6 +170,12 @@ def load_progress(session: Session, secret: str) -> Progress | None:
         return None
     payload = sealed.open(row.payload)
     return Progress.from_payload(payload) if payload is not None else None
+
+
+def discard_progress(session: Session, secret: str) -> None:
+    """Delete the saved answers of this link secret, if any. Commits."""
+    session.execute(delete(PartialAnswer).where(PartialAnswer.key == SealedKey(secret).key_id))
+    session.commit()
 
 
 def save_progress(session: Session, link: RespondentLink, secret: str, progress: Progress, *,
@@ -363,10 +371,25 @@ def _forget_sqlite_history(session: Session) -> None:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+def claim_start(session: Session, nonce: str, *, expires_on: date) -> bool:
+    """Record that the first-view stamp with ``nonce`` has started a
+    questionnaire. False if it had already: a replayed stamp. Commits."""
+    digest = hashlib.sha256(nonce.encode("utf-8")).hexdigest()
+    try:
+        session.execute(insert(UsedStart).values(nonce_hash=digest, expires_on=expires_on))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
 def purge_expired_progress(session: Session, *, today: date) -> int:
-    """Delete unfinished answers whose keeping period has ended."""
+    """Delete unfinished answers whose keeping period has ended (and the
+    used first-view stamps that could no longer be replayed anyway)."""
     removed = session.execute(
         delete(PartialAnswer).where(PartialAnswer.expires_on < today)
     ).rowcount
+    session.execute(delete(UsedStart).where(UsedStart.expires_on < today))
     session.commit()
     return removed

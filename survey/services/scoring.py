@@ -19,6 +19,16 @@ from sqlalchemy.orm import Session
 import analysis
 from survey.models import Campaign, Correction, Unit, UnitPopulation
 
+# Open-link responses of a day an inspector set aside for an office
+# (survey/services/surges.py) are skipped. The anti-join costs nothing when
+# a campaign has no exclusion.
+_NOT_EXCLUDED = """
+  AND NOT (channel = 'open' AND EXISTS (
+      SELECT 1 FROM open_link_exclusion x
+      WHERE x.campaign_id = response.campaign_id AND x.unit_id = response.unit_id
+        AND x.day = response.submitted_on))
+"""
+
 _POSTGRES_GROUP = """
 SELECT count(*),
        string_agg(int4send(unit_id), ''::bytea),
@@ -26,19 +36,20 @@ SELECT count(*),
        string_agg(cells, ''::bytea)
 FROM response
 WHERE campaign_id = %s AND respondent_group = %s AND instrument_version_id = %s
-"""
+""" + _NOT_EXCLUDED
 # All aggregates of one SELECT see the same rows in the same order, so the
 # three strings line up response by response.
 
 _SQLITE_GROUP = """
 SELECT unit_id, duration_s, cells FROM response
 WHERE campaign_id = ? AND respondent_group = ? AND instrument_version_id = ?
-"""
+""" + _NOT_EXCLUDED
 
 
 def load_response_table(connection: Connection, campaign_id: int, version_id: int,
                         instrument: analysis.Instrument) -> analysis.ResponseTable:
-    """The campaign's stored responses to ``instrument``, decoded for scoring.
+    """The campaign's stored responses to ``instrument``, decoded for scoring,
+    without the open-link responses of days set aside (an exclusion).
 
     Units are labelled by their code.
     """

@@ -370,8 +370,13 @@ def test_citizen_answers_from_an_open_link_stored_as_open_channel(
     assert len(rows) == 1
     assert (rows[0].channel, rows[0].respondent_group) == ("open", "external")
     assert rows[0].answers == answers
-    page.goto(base)  # the same phone may answer again later, from the start
-    expect(page.get_by_role("button", name="Mulai")).to_be_visible()
+    # One finished response per phone and office (issue 8): the same phone
+    # is told so, honestly, and offered the report page instead.
+    page.goto(base)
+    expect(page.locator("h1")).to_have_text("Anda sudah menjawab untuk kantor ini")
+    expect(page.get_by_role("button", name="Mulai")).to_have_count(0)
+    expect(page.get_by_role("link", name="laporkan kejadian")).to_be_visible()
+    screenshot(page, "answered-here")
 
 
 def test_citizen_who_never_used_the_service_meets_no_empty_page(
