@@ -194,7 +194,7 @@ def save_improvement_actions():
 
 @bp.get("/campaigns/<int:campaign_id>/monitoring")
 @allow(Capability.VIEW_MONITORING)
-def monitoring(campaign_id: int, surge_errors: dict | None = None, status: int = 200):
+def monitoring(campaign_id: int):
     """While a campaign runs: responses per day, and per office and group
     the response rate, the progress toward the recommended size of the
     sample plan and the margin of error reached so far; for inspectors the
@@ -210,5 +210,4 @@ def monitoring(campaign_id: int, surge_errors: dict | None = None, status: int =
                            figure=figure, view=view, figures=view.figures,
                            groups=campaign.instrument_version.instrument.groups,
                            campaigns=staff.visible_campaigns(db.session, current_user),
-                           surge=surges.panel(campaign, errors=surge_errors,
-                                              form=request.form)), status
+                           surge=surges.panel(campaign))

@@ -1,5 +1,6 @@
-"""Surge alarms on the monitoring page, and setting an office's open-link
-responses of given days aside from scoring (services/surges.py).
+"""Surge alarms (on the monitoring page and a page of their own), and
+setting an office's open-link responses of given days aside from scoring
+(services/surges.py).
 
 Inspectors see the alarms and act on them; auditors see them and the
 exclusions; unit managers see neither (an alarm names an office's day,
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -27,7 +28,7 @@ MESSAGES = {
 }
 
 
-def panel(campaign, *, errors: dict | None = None, form=None) -> dict | None:
+def panel(campaign) -> dict | None:
     """What the monitoring page's surge section shows to the person, or
     None when they may not see it."""
     if not (can(current_user, Capability.CORRECT_RESULTS)
@@ -38,13 +39,27 @@ def panel(campaign, *, errors: dict | None = None, form=None) -> dict | None:
         "surges": surges.find(db.session, campaign, factor=config["SURGE_FACTOR"],
                               minimum=config["SURGE_MINIMUM"]),
         "exclusions": surges.of_campaign(db.session, campaign),
-        "units": staff.institution_units(db.session, campaign.institution_id),
         "may_exclude": can(current_user, Capability.CORRECT_RESULTS),
-        "errors": errors or {},
-        "form": form or {},
         "factor": config["SURGE_FACTOR"],
         "minimum": config["SURGE_MINIMUM"],
     }
+
+
+def _page(campaign, *, errors: dict | None = None, form=None, status: int = 200):
+    return render_template(
+        "admin/surges.html", campaign=campaign, surge=panel(campaign),
+        units=staff.institution_units(db.session, campaign.institution_id),
+        errors=errors or {}, form=form if form is not None else request.args,
+        campaigns=staff.visible_campaigns(db.session, current_user)), status
+
+
+@bp.get("/campaigns/<int:campaign_id>/surges")
+@allow(Capability.CORRECT_RESULTS, Capability.VIEW_AUDIT_LOG)
+def surges_page(campaign_id: int):
+    """The alarms, the days set aside and (for inspectors) the form to set
+    an office's open-link responses of given days aside; ``unit`` and
+    ``first`` in the query fill the form from an alarm."""
+    return _page(campaign_or_404(campaign_id))
 
 
 def _days() -> list[date] | None:
@@ -73,17 +88,14 @@ def exclude_open_link_days(campaign_id: int):
                               actor=current_user)
     except surges.ExclusionError as error:
         db.session.rollback()
-        from .results import monitoring
-
-        return monitoring(campaign_id, surge_errors={error.field: MESSAGES[error.field]()},
-                          status=400)
+        return _page(campaign, errors={error.field: MESSAGES[error.field]()}, form=request.form,
+                     status=400)
     if made:
         flash(_("%(n)s day(s) of open-link responses set aside. The results are being computed "
                 "again.", n=len(made)), "info")
     else:
         flash(_("These days were already set aside."), "info")
-    return redirect(url_for("admin.monitoring", campaign_id=campaign.id) + "#surge-title",
-                    code=303)
+    return redirect(url_for("admin.surges_page", campaign_id=campaign.id), code=303)
 
 
 @bp.post("/campaigns/<int:campaign_id>/surges/restore")
@@ -98,5 +110,4 @@ def restore_open_link_day(campaign_id: int):
     surges.restore(db.session, exclusion, actor=current_user)
     flash(_("The day's open-link responses count again. The results are being computed again."),
           "info")
-    return redirect(url_for("admin.monitoring", campaign_id=campaign.id) + "#surge-title",
-                    code=303)
+    return redirect(url_for("admin.surges_page", campaign_id=campaign.id), code=303)

@@ -155,7 +155,7 @@ def _inspector(session):
 def test_bad_exclusions_say_what_is_wrong_and_save_nothing(surged, client, session, today,
                                                           field, form):
     sign_in(client, "inspektur@kota.example")
-    page = client.get(f"/staff/campaigns/{surged.id}/monitoring").get_data(as_text=True)
+    page = client.get(f"/staff/campaigns/{surged.id}/surges").get_data(as_text=True)
     values = {k: v.replace("TODAY", today.isoformat())
               .replace("EARLIER", (today - timedelta(days=2)).isoformat()) for k, v in form.items()}
     if values.get("unit") == "A":
@@ -167,19 +167,24 @@ def test_bad_exclusions_say_what_is_wrong_and_save_nothing(surged, client, sessi
     assert session.scalar(select(OpenLinkExclusion)) is None
 
 
-def test_inspector_sees_the_alarm_and_sets_the_day_aside_from_the_monitoring_page(
-        surged, client, session, today):
-    _add(session, surged, _unit(session, "A"), today, 40, answers=WORST)
+def test_inspector_sees_the_alarm_and_sets_the_day_aside(surged, client, session, today):
+    a = _unit(session, "A")
+    _add(session, surged, a, today, 40, answers=WORST)
     sign_in(client, "inspektur@kota.example")
-    page = client.get(f"/staff/campaigns/{surged.id}/monitoring").get_data(as_text=True)
-    assert 'id="surge-title"' in page and "Kantor A" in page and ">40<" in page
+    monitoring = client.get(f"/staff/campaigns/{surged.id}/monitoring").get_data(as_text=True)
+    assert 'id="surge-title"' in monitoring and "Kantor A" in monitoring and ">40<" in monitoring
+    # The alarm leads to the form, filled with the office and the day.
+    link = f"/staff/campaigns/{surged.id}/surges?unit={a.id}&amp;first={today.isoformat()}"
+    assert link in monitoring
+    page = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert f'<option value="{a.id}" selected>' in page and f'value="{today.isoformat()}"' in page
     response = client.post(f"/staff/campaigns/{surged.id}/surges/exclude", data={
-        "unit": _unit(session, "A").id, "first": today.isoformat(), "reason": "Lonjakan QR",
+        "unit": a.id, "first": today.isoformat(), "reason": "Lonjakan QR",
         "csrf_token": csrf_of(page)})
     assert response.status_code == 303
     exclusion = session.scalar(select(OpenLinkExclusion))
     assert exclusion.day == today and exclusion.reason == "Lonjakan QR"
-    page = client.get(f"/staff/campaigns/{surged.id}/monitoring").get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Lonjakan QR" in page
     restored = client.post(f"/staff/campaigns/{surged.id}/surges/restore", data={
         "exclusion": exclusion.id, "csrf_token": csrf_of(page)})
@@ -192,6 +197,7 @@ def test_unit_managers_see_no_alarm_and_cannot_exclude(surged, client, session, 
     sign_in(client, "kepala@kota.example")
     page = client.get(f"/staff/campaigns/{surged.id}/monitoring")
     assert page.status_code == 200 and 'id="surge-title"' not in page.get_data(as_text=True)
+    assert client.get(f"/staff/campaigns/{surged.id}/surges").status_code == 403
     refused = client.post(f"/staff/campaigns/{surged.id}/surges/exclude", data={
         "unit": _unit(session, "A").id, "first": today.isoformat(), "reason": "x",
         "csrf_token": csrf_of(page.get_data(as_text=True))})
@@ -206,4 +212,5 @@ def test_auditors_see_the_alarms_without_the_form(surged, client, session, today
     sign_in(client, "auditor@kota.example")
     page = client.get(f"/staff/campaigns/{surged.id}/monitoring").get_data(as_text=True)
     assert 'id="surge-title"' in page and ">40<" in page
-    assert "surges/exclude" not in page
+    page = client.get(f"/staff/campaigns/{surged.id}/surges").get_data(as_text=True)
+    assert ">40<" in page and "surges/exclude" not in page
