@@ -287,6 +287,13 @@ class Respondent:
     def answer(self) -> str:
         """Answer every page, then send. Returns where the last redirect
         pointed (/selesai after a stored response)."""
+        target, fields = self.answer_until_send()
+        _, headers, _ = self.submit_page(target, fields)
+        return self.finish(urlsplit(headers["location"]).path)
+
+    def answer_until_send(self) -> tuple[str, list[tuple[str, str]]]:
+        """Open the link, start, answer every page but the last; returns the
+        last page and what sending it posts."""
         _, _, page = self.call("GET", self.path)
         csrf = CSRF.search(page).group(1)
         started = STARTED.search(page).group(1)
@@ -304,9 +311,13 @@ class Respondent:
             last = position == len(pages) - 1
             fields = [("csrf_token", csrf), ("action", "submit" if last else "next")]
             fields += [(q.id, v) for q in page.questions for v in form.get(q.id, ())]
-            _, headers, _ = self.submit_page(target, fields) if last else self.call(
-                "POST", target, fields, expect=(303,))
+            if last:
+                return target, fields
+            _, headers, _ = self.call("POST", target, fields, expect=(303,))
             location = urlsplit(headers["location"]).path
+        raise Failure("no page to send")
+
+    def finish(self, location: str) -> str:
         if location != "/selesai":
             raise Failure(f"sent to {location} after sending")
         self.call("GET", location)
