@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 import analysis
@@ -368,7 +368,16 @@ def _forget_sqlite_history(session: Session) -> None:
     if engine.dialect.name == "sqlite":
         # A checkpoint runs outside any transaction.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            # Without waiting: a TRUNCATE checkpoint waits for every reader,
+            # and a results refresh reads for seconds; the respondent's send
+            # must not queue behind it (benchmarks/sqlite_contention.py).
+            connection.exec_driver_sql("PRAGMA busy_timeout=0")
+            try:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            except OperationalError:
+                pass   # busy: the next send or `survey maintain` folds it in
+            finally:
+                connection.exec_driver_sql("PRAGMA busy_timeout=30000")  # as in database.py
 
 
 def claim_start(session: Session, nonce: str, *, expires_on: date) -> bool:
