@@ -40,14 +40,24 @@
       if (key === "$ref") names.push(refName(value));
       return value;
     });
-    span.append(typeOf(schema) + " ");
+    if (!schema.$ref) span.append(typeOf(schema) + " ");
     for (const name of new Set(names)) {
-      span.append(el("a", "(" + name + ")", { href: "#schema-" + name }), " ");
+      span.append(el("a", schema.$ref ? name : "(" + name + ")", { href: "#schema-" + name }),
+        " ");
     }
     return span;
   }
 
-  function table(headers, rows) {
+  // A wide table scrolls sideways inside a region that the keyboard can
+  // reach (tabindex), so nobody needs a mouse to read its last columns.
+  function scrolling(child, label) {
+    const region = el("div", null, { class: "scroll", tabindex: "0", role: "region",
+      "aria-label": label });
+    region.append(child);
+    return region;
+  }
+
+  function table(label, headers, rows) {
     const t = el("table");
     const head = el("tr");
     headers.forEach((h) => head.append(el("th", h, { scope: "col" })));
@@ -64,7 +74,7 @@
       body.append(tr);
     });
     t.append(body);
-    return t;
+    return scrolling(t, label);
   }
 
   function render(spec) {
@@ -76,8 +86,8 @@
     raw.append("The machine-readable contract: ",
       el("a", "openapi.json", { href: main.dataset.spec }));
     main.append(raw);
-    main.append(el("pre", "curl -H 'Authorization: Bearer spi_…' " +
-      location.origin + spec.servers[0].url + "/campaigns"));
+    main.append(scrolling(el("pre", "curl -H 'Authorization: Bearer spi_…' " +
+      location.origin + spec.servers[0].url + "/campaigns"), "Example request"));
 
     main.append(el("h2", "Endpoints"));
     for (const [path, item] of Object.entries(spec.paths)) {
@@ -89,11 +99,12 @@
         section.append(title, el("p", op.summary));
         if (op.description) section.append(el("p", op.description));
         if (op.parameters && op.parameters.length) {
-          section.append(table(["Parameter", "In", "Required", "Type", "Description"],
+          section.append(table("Parameters of " + op.operationId, ["Parameter", "In", "Required", "Type", "Description"],
             op.parameters.map((p) => [p.name, p.in, p.required ? "yes" : "no",
               typeOf(p.schema), p.description || ""])));
         }
-        section.append(table(["Status", "Description", "Body"],
+        section.append(table("Responses of " + op.operationId,
+          ["Status", "Description", "Body"],
           Object.entries(op.responses).map(([code, r]) => [code, r.description,
             r.content ? schemaLink(r.content["application/json"].schema) : ""])));
         main.append(section);
@@ -107,7 +118,8 @@
       if (schema.description) section.append(el("p", schema.description));
       if (schema.properties) {
         const required = new Set(schema.required || []);
-        section.append(table(["Field", "Type", "Always present", "Description"],
+        section.append(table("Fields of " + name,
+          ["Field", "Type", "Always present", "Description"],
           Object.entries(schema.properties).map(([field, s]) => [field, schemaLink(s),
             required.has(field) ? "yes" : "no", s.description || ""])));
       } else {

@@ -181,7 +181,7 @@ SCHEMAS: dict[str, Any] = {
 }
 
 _ERRORS = {
-    "400": "A query parameter is wrong (``parameter`` names it).",
+    "400": "A query parameter is wrong or unknown (the error's parameter names it).",
     "401": "No token, or a token that is unknown, revoked or no longer valid.",
     "403": "Your role may not use this endpoint.",
     "404": "No such object within your scope.",

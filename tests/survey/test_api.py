@@ -245,3 +245,19 @@ def test_results_not_yet_computed_say_so(client, session, factory, small_city):
     response = _get(client, f"/api/v1/campaigns/{later.id}/results", token)
     assert response.status_code == 404
     assert response.json["error"]["code"] == "results_not_ready"
+
+
+def test_monitoring_hides_small_answered_cells_from_heads_of_office(client, session, factory,
+                                                                    small_city):
+    a1 = next(u for u in small_city.institution.units if u.code == "A1")
+    for number in range(2):
+        factory.invitation(small_city, a1, used=True, phone=f"+62812000000{number + 2}")
+    url = f"/api/v1/campaigns/{small_city.id}/monitoring"
+    head = _get(client, url, _token_for(session, "kepala@kota.example")).json
+    cell = next(o for o in head["items"] if o["code"] == "A1")["groups"]["internal"]
+    assert cell["hidden"] and cell["answered"] is None and cell["response_rate"] is None
+    assert cell["invited"] == 2  # people invited are not respondents: shown
+    assert head["totals"]["answered"] is None and head["response_rate"] is None
+    inspector = _get(client, url, _token_for(session, "inspektur@kota.example")).json
+    cell = next(o for o in inspector["items"] if o["code"] == "A1")["groups"]["internal"]
+    assert not cell["hidden"] and cell["answered"] == 2 and cell["response_rate"] == 1.0
