@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from survey.extensions import db
-from survey.models import ReportStatus, Unit
-from survey.services import reports, staff
+from survey.models import ReportStatus
+from survey.services import reports
 
 from . import bp
 from .access import Capability, allow, can
@@ -49,13 +49,8 @@ def reports_page():
 
 def _counts_page():
     """Counts per office and category, within the person's offices."""
-    visible = staff.visible_unit_ids(db.session, current_user)
-    counts = reports.counts_by_office(db.session, visible,
-                                      institution_id=current_user.institution_id)
-    units = {u.id: u for u in db.session.query(Unit).filter(Unit.id.in_(list(counts)))}
-    rows = sorted(((units[uid], by_category) for uid, by_category in counts.items()),
-                  key=lambda row: row[0].name)
-    return render_template("admin/report_counts.html", rows=rows)
+    return render_template("admin/report_counts.html",
+                           rows=reports.counts_for(db.session, current_user))
 
 
 @bp.get("/reports/<int:report_id>")

@@ -38,7 +38,7 @@ from survey.models import (
     Unit,
 )
 
-from . import audit, photos
+from . import audit, photos, staff
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 CODE_GROUPS, GROUP_SIZE = 4, 4
@@ -290,6 +290,15 @@ def counts_by_office(session: Session, unit_ids: Iterable[int] | None = None, *,
     for unit_id, category, n in session.execute(query):
         counts.setdefault(unit_id, {})[str(getattr(category, "value", category))] = n
     return counts
+
+
+def counts_for(session: Session, user: StaffUser) -> list[tuple[Unit, dict[str, int]]]:
+    """Counts per office and category within the offices ``user`` may see
+    (a head of office: their office and those below it), by office name."""
+    counts = counts_by_office(session, staff.visible_unit_ids(session, user),
+                              institution_id=user.institution_id)
+    units = session.scalars(select(Unit).where(Unit.id.in_(list(counts))).order_by(Unit.name))
+    return [(unit, counts[unit.id]) for unit in units]
 
 
 # -- triage ----------------------------------------------------------------------
