@@ -14,11 +14,14 @@ text chunk is carried over.
 from __future__ import annotations
 
 import io
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 #: Largest upload accepted.
 MAX_BYTES = 5 * 1024 * 1024
@@ -29,6 +32,23 @@ MAX_PIXELS = 50_000_000
 #: storage of a full-size photo.
 MAX_SIDE = 2560
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
+
+
+_STRICT = threading.Lock()
+
+
+@contextmanager
+def _strict_decoding() -> Iterator[None]:
+    """Pillow refusing truncated images while we decode one. WeasyPrint
+    (PDF posters and reports) sets ``ImageFile.LOAD_TRUNCATED_IMAGES`` for
+    the whole process when imported; a cut-off upload must still be refused."""
+    with _STRICT:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 class PhotoError(ValueError):
@@ -55,7 +75,7 @@ def clean(data: bytes) -> CleanPhoto:
     if len(data) > MAX_BYTES:
         raise PhotoError(_l("The photo is larger than 5 MB. Send a smaller one."))
     try:
-        with warnings.catch_warnings():
+        with _strict_decoding(), warnings.catch_warnings():
             # Pillow warns (and our test settings make warnings errors) on
             # large images; we decide on size ourselves below.
             warnings.simplefilter("error", Image.DecompressionBombWarning)

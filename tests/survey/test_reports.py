@@ -272,6 +272,19 @@ def test_a_fake_jpeg_is_refused(client, session, office, today, name):
     assert session.scalar(select(func.count()).select_from(ReportPhoto)) == 0
 
 
+def test_a_truncated_photo_is_refused_even_after_weasyprint_loosened_pillow(
+        client, session, office, today, monkeypatch):
+    # Importing WeasyPrint (PDF posters, PDF reports) sets this for the process.
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    data = fake_jpegs()["truncated JPEG"]
+    response = file(client, office, today, photo=(io.BytesIO(data), "photo.jpg", "image/jpeg"))
+    assert response.status_code == 422
+    assert session.scalar(select(func.count()).select_from(ReportPhoto)) == 0
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # left as it was found
+
+
 def test_a_photo_over_5_mb_is_refused_with_a_message(client, session, office, today):
     big = b"\xff\xd8" + b"\x00" * (photos.MAX_BYTES + 1024)
     response = file(client, office, today, photo=(io.BytesIO(big), "big.jpg", "image/jpeg"))
