@@ -463,6 +463,7 @@ def _bare(status: int):
 def _render_page(respondent: _Respondent, current, progress: Progress, *, errors, submitted=None):
     answers = progress.answers
     numbers = [p.number for p in expected_pages(respondent.link.pages, answers, progress.done)]
+    last = numbers.index(current.number) + 1 == len(numbers)
     return render_template(
         "respond/page.html",
         respondent=respondent,
@@ -475,6 +476,7 @@ def _render_page(respondent: _Respondent, current, progress: Progress, *, errors
         visible={q.id: is_shown(q, answers) for q in current.questions},
         submitted=submitted,
         report_note=(respondent.kind == "o" and _report_note(current, respondent.link.pages)),
+        unanswered=_unanswered(respondent.link.pages, answers, numbers, current) if last else [],
     )
 
 
@@ -483,6 +485,19 @@ def _finished_url(respondent: _Respondent) -> str:
     if respondent.kind == "o":
         session["citizen_finished"] = True
     return url_for("respond.finished")
+
+
+def _unanswered(pages, answers, numbers, current) -> list[tuple[int, int, object]]:
+    """For the last step: the other pages with a question shown but not
+    answered, as (position in the progress line, how many, page)."""
+    found = []
+    for page in applicable_pages(pages, answers):
+        if page is current or page.number not in numbers:
+            continue
+        missing = sum(1 for q in page.questions if is_shown(q, answers) and not answers.get(q.id))
+        if missing:
+            found.append((numbers.index(page.number) + 1, missing, page))
+    return found
 
 
 @bp.get("/selesai")
