@@ -47,7 +47,7 @@ def test_last_step_lists_pages_left_unanswered_with_a_link_to_each(personal):
 def test_last_step_says_when_everything_is_answered(personal):
     page = _last_page(personal, {n: PAGE_ANSWERS[n] for n in (1, 2, 3)})
     assert "Anda sudah menjawab semua pertanyaan di halaman lain." in page
-    assert "belum dijawab" not in page
+    assert "belum dijawab" not in page and "Sebelum mengirim" not in page
 
 
 def test_only_the_last_step_reviews(personal):
