@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from survey.models import Campaign, Response, StaffUser, Unit
+from survey.models import Campaign, Channel, OpenLinkExclusion, Response, StaffUser, Unit
 
 from . import audit, staff
 from .dashboard import (
@@ -346,9 +346,15 @@ def _scored_responses(session: Session, campaign: Campaign):
     instrument version, of the instrument's groups (as
     :mod:`survey.services.scoring` reads them)."""
     groups = list(campaign.instrument_version.instrument.groups)
+    set_aside = select(OpenLinkExclusion.id).where(
+        OpenLinkExclusion.campaign_id == Response.campaign_id,
+        OpenLinkExclusion.unit_id == Response.unit_id,
+        OpenLinkExclusion.day == Response.submitted_on).exists()
     return (Response.campaign_id == campaign.id,
             Response.instrument_version_id == campaign.instrument_version_id,
-            Response.respondent_group.in_(groups))
+            Response.respondent_group.in_(groups),
+            # open-link days an inspector set aside are not scored: not here either
+            ~((Response.channel == Channel.OPEN) & set_aside))
 
 
 def microdata(session: Session, results: CampaignResults, *, free_text: bool = False,

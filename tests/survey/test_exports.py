@@ -380,3 +380,35 @@ def test_neutralise_leaves_plain_numbers_and_other_values():
     for value in ("-3.5", "+2", "-1e3", 4.5, None, "", "Dinas"):
         assert exports.neutralise(value) == value
     assert exports.neutralise("-2+3") == "'-2+3"
+
+
+def test_open_link_days_set_aside_are_left_out_as_scoring_leaves_them_out(
+        app, session, small_city, tmp_path, capsys):
+    from survey.models import OpenLinkExclusion
+
+    b = session.scalar(select(Unit).where(Unit.code == "B"))
+    instrument = small_city.instrument_version.instrument
+    for i in range(6):
+        answers = {"INT_A1": "4", "INT_A3": "4", "INT_B1": "4", "INT_B2": str(1 + i % 4)}
+        session.add(Response(campaign_id=small_city.id, unit_id=b.id, respondent_group="internal",
+                             instrument_version_id=small_city.instrument_version_id,
+                             answers=answers,
+                             cells=analysis.encode_answers(instrument, "internal", answers),
+                             duration_s=200, channel="open", submitted_on=small_city.opens_on))
+    session.add(OpenLinkExclusion(campaign_id=small_city.id, unit_id=b.id,
+                                  day=small_city.opens_on, reason="surge from one source"))
+    session.commit()
+    results.refresh(session, small_city.id)
+    folder = _unzip(_post_microdata(_client(app, "inspektur@kota.example"), small_city.id),
+                    tmp_path)
+    rows = list(csv.DictReader(io.StringIO(
+        (folder / "responses.csv").read_text(encoding="utf-8"))))
+    assert sum(r["unit"] == "B" for r in rows) == 7          # the 6 set aside are not there
+    assert analysis.main(["score", "--instrument", str(folder / "instrument.yaml"),
+                          "--responses", str(folder / "responses.csv"),
+                          "--populations", str(folder / "populations.csv"),
+                          "--target", repr(float(small_city.target))]) == 0
+    rescored = json.loads(capsys.readouterr().out)
+    cached = results.load(session, small_city.id).score.to_dict()
+    for mine, theirs in zip(rescored["units"], cached["units"], strict=True):
+        _close(mine["index"], theirs["index"], theirs["unit"])
