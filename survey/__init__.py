@@ -38,6 +38,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     # Times on staff pages (when results were computed) in the campaigns' zone.
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIMEZONE"])
+    # Flask refuses (400) a Host outside this list; None admits any.
+    app.config["TRUSTED_HOSTS"] = list(app.config.get("TRUSTED_HOSTS") or ()) or None
     app.config["PERMANENT_SESSION_LIFETIME"] = 86400 * app.config["PARTIAL_ANSWER_DAYS"]
 
     from . import web

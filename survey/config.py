@@ -173,6 +173,14 @@ SETTINGS: tuple[Setting, ...] = (
         "empty = the address of the request",
     ),
     Setting(
+        "TRUSTED_HOSTS",
+        "",
+        _list,
+        "Comma-separated host names the platform answers to, e.g. spi.example.go.id "
+        "(a leading dot admits subdomains); other Host headers get 400; empty = any host, "
+        "and a page never shows the Host header",
+    ),
+    Setting(
         "DEFAULT_LANGUAGE",
         "id",
         _language,

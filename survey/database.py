@@ -59,6 +59,8 @@ def make_engine(url: str) -> Engine:
             "DATABASE_URL is not a database URL (expected e.g. sqlite:///path/survey.db or "
             "postgresql://user@host/dbname)"
         ) from None
+    # hide_parameters: no bound value (a token hash, an answer) in the text
+    # of an exception, which may reach a log or a failed job's record.
     try:
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database or ""
@@ -68,11 +70,12 @@ def make_engine(url: str) -> Engine:
                     raise DatabaseUnavailable(
                         f"DATABASE_URL {safe_url(url)}: folder {folder} does not exist"
                     )
-            engine = create_engine(parsed, connect_args={"timeout": 30})
+            engine = create_engine(parsed, connect_args={"timeout": 30}, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_on_connect)
             event.listen(engine, "begin", _sqlite_on_begin)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                                   hide_parameters=True)
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
         raise DatabaseUnavailable(f"DATABASE_URL {safe_url(url)}: {_first_line(exc)}") from None
     return engine

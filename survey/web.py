@@ -4,10 +4,9 @@ headers and log redaction. Called once by :func:`survey.create_app`."""
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Mapping
 
 from flask import Flask, abort, current_app, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -30,38 +29,9 @@ from .i18n import (
     template_error_text,
     verdict_text,
 )
+from .logs import guard_handlers, redact
 
 log = logging.getLogger(__name__)
-
-# Personal link tokens are secrets; they never reach a log line.
-# Tracking codes of citizen reports (/lapor/<code>) are kept as secret.
-_TOKEN_IN_PATH = re.compile(r"(/r/|/lapor/(?!lacak\b|terkirim\b))[A-Za-z0-9_-]{8,}")
-
-
-class RedactTokens(logging.Filter):
-    """Masks personal-link tokens in log records: the message, and arguments
-    given as a tuple (werkzeug, ours) or a mapping (gunicorn's access log)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = _redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
-        elif isinstance(record.args, Mapping):
-            record.args = {k: _redact(v) if isinstance(v, str) else v
-                           for k, v in record.args.items()}
-        return True
-
-
-def _redact(text: str) -> str:
-    return _TOKEN_IN_PATH.sub(r"\1<token>", text)
-
-
-_REDACT = RedactTokens()
-
-#: Loggers whose handlers get the filter. A filter on a logger would miss
-#: records that propagate up from child loggers; on a handler it sees all.
-_LOGGERS = ("", "werkzeug", "gunicorn.access", "gunicorn.error")
 
 
 def init_app(app: Flask) -> None:
@@ -72,9 +42,7 @@ def init_app(app: Flask) -> None:
     logging.getLogger("alembic").setLevel(
         max(logging.WARNING, logging.getLevelName(app.config["LOG_LEVEL"]))
     )
-    for name in _LOGGERS:
-        for handler in logging.getLogger(name).handlers:
-            handler.addFilter(_REDACT)  # idempotent: one shared instance
+    guard_handlers()   # no token, token hash or answer in any log line
 
     if app.config["PROXY_COUNT"]:
         n = app.config["PROXY_COUNT"]
@@ -109,6 +77,7 @@ def init_app(app: Flask) -> None:
         invitation_state=invitation_state,
         column_name=column_name,
         template_error_text=template_error_text,
+        public_base_url=public_base_url,
     )
     app.before_request(_refuse_nul_bytes)
     if app.config["JOB_RUNNER"] == "thread":
@@ -159,6 +128,11 @@ def _refuse_nul_bytes():
         abort(400)
 
 
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone",
+    "payment", "usb"))
+
+
 def _security_headers(response):
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -180,10 +154,24 @@ def _security_headers(response):
         f"script-src 'self' {assets.csp_hash(app, 'js/questionnaire.js')}; "
         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     )
+    # No page here needs a sensor, the camera or payments: refuse them to
+    # any script, ours included (photos are picked with a file input).
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     if response.mimetype == "text/html":
         # A shared or borrowed phone must not show someone's answers from cache.
         headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def public_base_url() -> str:
+    """The platform's address for absolute URLs in pages (the preview
+    card's image): ``PUBLIC_BASE_URL``, or the request's own address when
+    ``TRUSTED_HOSTS`` vetted its Host header; else empty (a page never
+    repeats a Host header nobody vetted)."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base and current_app.config["TRUSTED_HOSTS"]:
+        base = request.host_url
+    return base.rstrip("/")
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -195,6 +183,11 @@ def _register_error_pages(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if request_ctx.url_adapter is None:
+            # The Host header was refused (not in TRUSTED_HOSTS, or not a host
+            # name at all): no URL can be built, so no page; a line of text.
+            return f"{error.code} {error.name}\n", error.code, {
+                "Content-Type": "text/plain; charset=utf-8"}
         if api_errors.is_api_request(request.path):  # unknown API paths, wrong methods
             return api_errors.from_http(error)
         template = {404: "errors/404.html", 410: "errors/410.html"}.get(
@@ -207,7 +200,7 @@ def _register_error_pages(app: Flask) -> None:
         # The request's transaction may be half done: undo it before anything
         # else touches the session.
         db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, _redact(request.path))
+        log.exception("unhandled error on %s %s", request.method, redact(request.path))
         if api_errors.is_api_request(request.path):
             return api_errors.problem(500)
         return render_template("errors/500.html"), 500

@@ -37,6 +37,9 @@ class StaffUser(UserMixin, Base):
             "role <> 'unit_manager' OR unit_id IS NOT NULL", name="unit_manager_has_unit"
         ),
         CheckConstraint(
+            "role = 'unit_manager' OR unit_id IS NULL", name="only_unit_managers_have_a_unit"
+        ),
+        CheckConstraint(
             "role = 'admin' OR institution_id IS NOT NULL", name="scoped_to_an_institution"
         ),
     )
@@ -50,7 +53,8 @@ class StaffUser(UserMixin, Base):
     institution_id: Mapped[int | None] = mapped_column(
         ForeignKey("institution.id", ondelete="CASCADE"), index=True
     )
-    # The unit (and its sub-units) a unit manager may see; None for others.
+    # The unit (and its sub-units) a unit manager may see; None for others
+    # (both ways a CHECK of the database).
     # RESTRICT: a unit with a head of office cannot be deleted from under
     # them (SET NULL would break the unit_manager_has_unit rule).
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"))

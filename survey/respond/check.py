@@ -16,6 +16,7 @@ from survey import clock
 from survey.extensions import db, limiter
 from survey.forms.campaigns import CheckForm
 from survey.services import verification
+from survey.web import public_base_url
 
 from . import bp
 
@@ -44,7 +45,7 @@ def check():
     status = 422 if request.method == "POST" and (error or form.errors) else 200
     return render_template(
         "respond/check.html", form=form, result=result, error=error,
-        official=(current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")),
+        official=public_base_url(),   # shown only when vetted, never a raw Host header
         senders=current_app.config["OFFICIAL_SENDERS"],
         inspectorate=current_app.config["INSPECTORATE_NAME"],
         contact=current_app.config["INSPECTORATE_CONTACT"]), status

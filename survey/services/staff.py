@@ -97,8 +97,9 @@ def create_user(
                          "(several exist)" if _institution_count(session)
                          else "there is no institution yet: create an administrator, "
                               "who adds the institution and its offices first")
-    user = StaffUser(email=email, name=name.strip() or email, role=role, unit=unit,
-                     institution=institution)
+    # A unit named for another role only chose the institution.
+    user = StaffUser(email=email, name=name.strip() or email, role=role,
+                     unit=unit if role == Role.UNIT_MANAGER else None, institution=institution)
     user.set_password(password)
     session.add(user)
     session.flush()

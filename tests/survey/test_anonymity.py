@@ -11,12 +11,15 @@ import random
 import re
 
 import pytest
-from sqlalchemy import Date, DateTime, func, inspect, select, text
+from sqlalchemy import Date, DateTime, event, func, inspect, select, text
+from sqlalchemy.exc import DBAPIError
+from support import PAGE_ANSWERS, Browser
 
 from survey import clock, create_app
 from survey.models import Invitation, PartialAnswer, PendingResponse, Response
 from survey.services import responding
 from survey.services.responding import Progress
+from survey.services.tokens import token_hash
 
 RESPONSE_TABLES = ("response", "pending_response")
 
@@ -275,3 +278,85 @@ def test_tokens_never_reach_the_log_of_an_unexpected_error(log_output, monkeypat
     assert response.status_code == 500
     written = streams["root"].getvalue()
     assert "unhandled error on GET /r/<token>" in written and TOKEN not in written
+
+
+DRIVER_TEXT = "simulated failure"
+
+
+def _fail_statements_on(app, table: str):
+    """Make every statement on ``table`` fail in the driver, whose message
+    quotes the statement's values as PostgreSQL's DETAIL lines do."""
+    engine = app.extensions["survey.db"]
+    error = engine.dialect.loaded_dbapi.OperationalError
+
+    def refuse(_conn, _cursor, statement, parameters, _context, _many):
+        if table in statement:
+            raise error(f"{DRIVER_TEXT}; DETAIL: Key (x)=({parameters!r}) is broken")
+
+    event.listen(engine, "before_cursor_execute", refuse)
+
+
+def test_no_token_hash_reaches_the_log_when_the_database_fails(log_output, factory):
+    app, streams = log_output
+    _, token = factory.invitation(factory.campaign())
+    _fail_statements_on(app, "FROM invitation")
+    response = app.test_client().get(f"/r/{token}")
+    assert response.status_code == 500
+    written = streams["root"].getvalue()
+    assert "unhandled error on GET /r/<token>" in written
+    assert "OperationalError" in written and "FROM invitation" in written   # still useful
+    assert token_hash(token) not in written and token not in written
+    assert DRIVER_TEXT not in written   # the driver's text may quote values
+
+
+def test_database_errors_never_quote_bound_values(session):
+    with pytest.raises(DBAPIError) as caught:
+        session.execute(text("SELECT * FROM no_such_table WHERE x = :v"), {"v": "a-hash-value"})
+    assert "a-hash-value" not in str(caught.value)
+
+
+def test_no_answer_reaches_the_log_when_storing_a_response_fails(log_output, factory):
+    app, streams = log_output
+    _, token = factory.invitation(factory.campaign())
+    browser = Browser(app.test_client(), f"/r/{token}")
+    secret = "Kepala kantor minta uang 500 ribu"
+    pages = {**PAGE_ANSWERS, 4: {**PAGE_ANSWERS[4], "INT_T": secret}}
+    _fail_statements_on(app, "INSERT INTO pending_response")
+    response = browser.answer_all(pages)
+    assert response.status_code == 500
+    written = streams["root"].getvalue()
+    assert "INSERT INTO pending_response" in written
+    assert secret not in written and "500 ribu" not in written
+    assert token not in written and token_hash(token) not in written
+
+
+@pytest.mark.parametrize("logged", [
+    f"GET /r/{TOKEN[:5]}%{ord(TOKEN[5]):02X}{TOKEN[6:]} HTTP/1.1",
+    f"GET /r/{TOKEN[:5]}%{ord(TOKEN[5]):02x}{TOKEN[6:]}/2 HTTP/1.1",
+    f"GET %2Fr%2F{TOKEN} HTTP/1.1",
+    f"GET /lang/en?next=%2Fr%2F{TOKEN} HTTP/1.1",
+    f"GET /lang/en?next=%252Fr%252F{TOKEN}%252F3 HTTP/1.1",
+    f"GET /lang/en?next=/%72/{TOKEN} HTTP/1.1",
+    f"GET /lapor/{TOKEN} HTTP/1.1",   # a citizen report's tracking code
+    f"GET /lang/en?next=%2Flapor%2F{TOKEN} HTTP/1.1",
+])
+def test_encoded_tokens_are_masked_in_the_access_log(log_output, logged):
+    _, streams = log_output
+    logging.getLogger("werkzeug").warning('%s - - "%s" %s', "127.0.0.1", logged, "200")
+    written = streams["root"].getvalue()
+    assert "<token>" in written
+    assert TOKEN[6:] not in written and TOKEN[:5] + "%" not in written
+
+
+def test_encoded_token_in_a_real_request_is_masked(log_output, factory):
+    """The probe's request: the token with one character percent-encoded
+    opens the invitation; the access log shows no part of it."""
+    app, streams = log_output
+    _, token = factory.invitation(factory.campaign())
+    encoded = f"{token[:5]}%{ord(token[5]):02X}{token[6:]}"
+    response = app.test_client().get(f"/r/{encoded}")
+    assert response.status_code == 200   # it does open the invitation
+    logging.getLogger("werkzeug").warning('%s - - "%s" %s', "127.0.0.1",
+                                          f"GET /r/{encoded} HTTP/1.1", "200")
+    written = streams["root"].getvalue()
+    assert token[6:] not in written

@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from survey.database import (
     DatabaseUnavailable,
@@ -20,8 +21,9 @@ from survey.database import (
     table_names,
     upgrade,
 )
-from survey.models import Base, InstrumentVersion, Response
+from survey.models import Base, InstrumentVersion, Response, Role, StaffUser
 from survey.models.instrument import ImmutableInstrumentVersion
+from survey.services import staff
 
 
 @pytest.fixture
@@ -96,9 +98,11 @@ def test_unusable_urls_are_refused_with_one_line(url, says):
 
 def test_instrument_version_can_change_until_it_has_responses(session, factory):
     version = factory.version()
-    version.format = "yaml"
     version.content += "\n# a comment\n"
     session.commit()
+    stored = session.execute(text("SELECT content FROM instrument_version WHERE id = :id"),
+                             {"id": version.id}).scalar_one()
+    assert stored.endswith("\n# a comment\n")
 
 
 def test_instrument_version_refuses_change_once_answered(session, factory):
@@ -114,3 +118,40 @@ def test_instrument_version_refuses_change_once_answered(session, factory):
         session.commit()
     session.rollback()
     assert "# changed" not in session.scalar(select(InstrumentVersion.content))
+
+
+def _answer_with(session, campaign) -> None:
+    session.add(Response(campaign_id=campaign.id, unit_id=campaign.institution.units[0].id,
+                         respondent_group="internal",
+                         instrument_version_id=campaign.instrument_version_id,
+                         answers={}, cells=b"", channel="open", submitted_on=campaign.opens_on))
+    session.commit()
+
+
+@pytest.mark.parametrize("column", ["content", "checksum", "version", "instrument_key"])
+def test_the_database_itself_refuses_changing_an_answered_instrument(session, factory, column):
+    """Not only the ORM: plain SQL (another client, a console) is refused too."""
+    campaign = factory.campaign()
+    version_id = campaign.instrument_version_id
+    update = text(f"UPDATE instrument_version SET {column} = :value WHERE id = :id")
+    session.execute(update, {"id": version_id, "value": "a" * 40})   # no responses yet: allowed
+    _answer_with(session, campaign)
+    with pytest.raises(DBAPIError, match="cannot change"):
+        session.execute(update, {"id": version_id, "value": "b" * 40})
+    session.rollback()
+    session.execute(text("UPDATE instrument_version SET created_at = created_at WHERE id = :id"),
+                    {"id": version_id})   # what responses do not depend on may change
+
+
+def test_only_a_head_of_office_has_an_office(session, factory):
+    unit = factory.unit("K1")
+    session.add(StaffUser(email="i@kota.example", name="I", role=Role.INSPECTOR,
+                          password_hash="!", institution_id=unit.institution_id,
+                          unit_id=unit.id))
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+    # An office picked for another role only chooses the institution.
+    inspector = staff.create_user(session, email="j@kota.example", name="J", role="inspector",
+                                  password="long enough password", unit_code="K1")
+    assert inspector.unit_id is None and inspector.institution_id == unit.institution_id

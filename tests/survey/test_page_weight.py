@@ -37,8 +37,16 @@ def weights(app):
     return page_weight.measure_all(app)
 
 
-def test_limit_is_sixty_kilobytes():
-    assert page_weight.LIMIT == LIMIT
+def test_a_page_one_byte_over_sixty_kilobytes_fails_the_benchmark():
+    def page(html: int, css: int) -> page_weight.Weight:
+        return page_weight.Weight("internal", "1 profile", "first", "/r/x/1", html=html,
+                                  assets={"/static/css/app.css": css}, headers=400)
+
+    at_limit, over = page(LIMIT - 10_400, 10_000), page(LIMIT - 10_399, 10_000)
+    assert at_limit.raw == LIMIT and at_limit.passes
+    assert over.raw == LIMIT + 1 and not over.passes
+    assert not page_weight.Weight("internal", "intro", "first", "/r/x", html=100,
+                                  problems=["a font file"]).passes
 
 
 def test_first_question_page_weighs_at_most_60_kb_uncompressed(weights):

@@ -65,6 +65,7 @@ def test_intro_says_in_indonesian_what_is_stored(personal):
 
 
 def test_intro_has_a_preview_card_for_whatsapp(personal, app):
+    app.config["TRUSTED_HOSTS"] = ["localhost"]   # the request's address is vetted
     browser, _ = personal
     page = browser.get().get_data(as_text=True)
     image = re.search(r'<meta property="og:image" content="([^"]+)"', page).group(1)
@@ -82,6 +83,29 @@ def test_preview_card_uses_the_official_address_when_configured(personal, app):
     app.config["PUBLIC_BASE_URL"] = "https://spi.harapanjaya.go.id"
     page = personal[0].get().get_data(as_text=True)
     assert 'content="https://spi.harapanjaya.go.id/static/img/og-card.' in page
+
+
+def test_an_unvetted_host_header_is_never_copied_into_a_page(personal, client):
+    browser, _ = personal
+    path = browser.base
+    for target in (path, "/", "/cek"):
+        page = client.get(target, headers={"Host": "evil.example"}).get_data(as_text=True)
+        assert "evil.example" not in page
+    assert 'property="og:image"' not in client.get(path).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/", "/cek", "/staff/login", "/r/abcdefghijkl", "/nowhere"])
+def test_a_2000_character_host_header_is_refused_not_a_server_error(client, path):
+    response = client.get(path, headers={"Host": "a" * 2000})
+    assert response.status_code == 400
+    assert response.mimetype == "text/plain"
+
+
+def test_trusted_hosts_refuse_any_other_host(client, app):
+    app.config["TRUSTED_HOSTS"] = ["spi.example.go.id"]
+    assert client.get("/", base_url="https://spi.example.go.id").status_code == 200
+    refused = client.get("/", headers={"Host": "evil.example"})
+    assert refused.status_code == 400 and b"evil.example" not in refused.data
 
 
 @pytest.mark.parametrize(
@@ -457,6 +481,15 @@ def test_nul_byte_in_a_form_is_refused(personal):
 def test_referrer_policy_keeps_the_token_on_our_site(personal):
     response = personal[0].get()
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("path", ["/", "/cek", "/staff/login", "/static/css/app.css"])
+def test_every_answer_refuses_sensors_camera_and_payments(client, path):
+    response = client.get(path)
+    policy = response.headers["Permissions-Policy"]
+    response.close()
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert f"{feature}=()" in policy
 
 
 def test_https_post_with_our_own_referer_is_accepted(client, factory):
