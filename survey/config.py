@@ -199,6 +199,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust",
     ),
     Setting(
+        "STAFF_IDLE_MINUTES",
+        "30",
+        _positive_int,
+        "Minutes without a request after which a staff session ends and the person signs "
+        "in again",
+    ),
+    Setting(
         "PARTIAL_ANSWER_DAYS",
         "30",
         _positive_int,

@@ -17,6 +17,9 @@ bp = Blueprint("admin", __name__)
 
 @bp.before_request
 def _guard():
+    from .auth import end_idle_session
+
+    end_idle_session()
     return access.enforce(login_manager.unauthorized)
 
 

@@ -342,9 +342,12 @@ def page(kind: str, code: str, number: int):
         responding.load_progress(db.session, respondent.secret) if respondent.secret else None
     )
     if progress is None:
-        if request.method == "POST" and respondent.kind == "o" and respondent.secret:
+        if request.method == "POST" and (
+                (respondent.kind == "o" and respondent.secret)
+                or responding.answered(db.session, link)):
             # The saved answers are gone: this browser already submitted them
-            # (a double tap), or they expired.
+            # (a double tap whose first tap went through after this one
+            # found the link unused), or they expired.
             return _already_sent()
         return redirect(respondent.url("intro"), code=303)
     pages = link.pages

@@ -145,6 +145,15 @@ def resolve_invitation(session: Session, token: str, *, today: date) -> Responde
     )
 
 
+def answered(session: Session, link: RespondentLink) -> bool:
+    """Whether the personal link has been answered by now (a request that
+    resolved it a moment ago may have been overtaken by another tap)."""
+    if link.channel != Channel.INVITED:
+        return False
+    return bool(session.scalar(select(Invitation.used)
+                               .where(Invitation.token_hash == link.invitation_hash)))
+
+
 def resolve_open_link(session: Session, code: str, *, today: date) -> RespondentLink:
     """The open link's campaign and unit; citizens answer as the external group."""
     link = session.scalar(

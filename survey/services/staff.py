@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey.models import (
-    AuditEntry,
     Campaign,
     Institution,
     PasswordReset,
@@ -125,40 +124,19 @@ def _institution(session: Session, code: str | None) -> Institution | None:
     return None
 
 
-#: Failed sign-ins per account within the window before further attempts
-#: are refused for the rest of it.
-MAX_FAILURES = 10
-FAILURE_WINDOW = timedelta(minutes=15)
-
 # Checked when the account does not exist, so that a wrong email costs as
 # long as a wrong password and timing does not tell which accounts exist.
 _DUMMY_HASH = generate_password_hash("no account has this password")
 
 
-class SignInLocked(Exception):
-    """Too many failed sign-ins for this account; try again later."""
-
-
 def authenticate(session: Session, email: str, password: str) -> StaffUser | None:
     """The active account with this email and password, or None.
 
-    Every attempt is recorded in the audit log. After ``MAX_FAILURES`` failed
-    attempts within ``FAILURE_WINDOW``, the account refuses sign-in (even with
-    the right password) until the window has passed.
-
-    Raises
-    ------
-    SignInLocked
-        While the account is locked.
+    Every attempt is recorded in the audit log. How often a client may fail
+    is limited by the sign-in page (per client, and per account and client),
+    never by locking the account: that would let anyone lock out its owner.
     """
     email = email.strip().lower()
-    since = utcnow() - FAILURE_WINDOW
-    failures = session.scalar(
-        select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "staff.login_failed", AuditEntry.target == email[:200],
-            AuditEntry.at >= since))
-    if failures >= MAX_FAILURES:
-        raise SignInLocked(email)
     user = session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
     if user is None:
         check_password_hash(_DUMMY_HASH, password)

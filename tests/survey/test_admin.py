@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from support import PASSWORD, csrf_of, sign_in
 
+from survey import create_app
 from survey.services import staff
 
 
@@ -117,21 +118,83 @@ def test_unit_manager_cannot_open_another_institutions_campaign(client, session,
     assert "SPI Kota B" in page and "SPI Kota A" not in page
 
 
-def test_repeated_failures_lock_the_account_for_a_while(client, city, session):
+def _from(app, address: str):
+    """A test client at another address (another device)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_failures_are_limited_per_client_and_never_lock_out_the_owner(app, city, session):
     from sqlalchemy import func, select
 
     from survey.models import AuditEntry
 
-    for _ in range(staff.MAX_FAILURES):
+    attacker = _from(app, "203.0.113.9")
+    for _ in range(5):
         assert "Email atau kata sandi tidak benar." in \
-            sign_in(client, "inspektur@kota.example", "guess").get_data(as_text=True)
-    locked = sign_in(client, "inspektur@kota.example")   # even the right password
+            sign_in(attacker, "inspektur@kota.example", "guess").get_data(as_text=True)
+    locked = sign_in(attacker, "inspektur@kota.example")   # even the right password
     assert locked.status_code == 429
     assert "Terlalu banyak percobaan" in locked.get_data(as_text=True)
-    assert client.get("/staff/").status_code == 302
+    assert attacker.get("/staff/").status_code == 302
+    # The owner, on their own device, is not locked out.
+    assert sign_in(_from(app, "198.51.100.7"), "inspektur@kota.example").status_code == 303
     failed = session.scalar(select(func.count()).select_from(AuditEntry)
                             .where(AuditEntry.action == "staff.login_failed"))
-    assert failed == staff.MAX_FAILURES
+    assert failed == 5
+
+
+def test_one_client_guessing_across_many_accounts_is_stopped(app, city, monkeypatch):
+    checked = []
+    authenticate = staff.authenticate
+    monkeypatch.setattr(staff, "authenticate",
+                        lambda *args: checked.append(args[1]) or authenticate(*args))
+    guesser = _from(app, "203.0.113.10")
+    statuses = [sign_in(guesser, f"pegawai{n}@kota.example", "guess").status_code
+                for n in range(40)]
+    assert statuses[:30] == [200] * 30 and set(statuses[30:]) == {429}
+    assert len(checked) == 30   # the last ten passwords were never even checked
+    assert sign_in(_from(app, "198.51.100.8"), "inspektur@kota.example").status_code == 303
+
+
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def test_failure_counts_are_shared_by_app_processes_through_redis(app, city):
+    """Two app processes (two apps, each with its own connection to Redis):
+    failures counted by one are refused by the other."""
+    import secrets
+
+    redis = pytest.importorskip("redis").Redis.from_url(REDIS)
+    try:
+        redis.ping()
+    except Exception:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    prefix = f"test-{secrets.token_hex(6)}"
+
+    def process():
+        return create_app({**{k: app.config[k] for k in ("DATABASE_URL", "INSTANCE_PATH",
+                                                         "SECRET_KEY")},
+                           "TESTING": True, "JOB_RUNNER": "external", "REDIS_URL": REDIS,
+                           "RATELIMIT_KEY_PREFIX": prefix})
+
+    first = process()
+    try:
+        for _ in range(5):
+            assert sign_in(_from(first, "203.0.113.11"), "inspektur@kota.example",
+                           "guess").status_code == 200
+        assert redis.keys(f"*{prefix}*")   # counted in Redis, not in the process
+        second = process()
+        assert sign_in(_from(second, "203.0.113.11"),
+                       "inspektur@kota.example").status_code == 429
+        assert sign_in(_from(second, "203.0.113.12"),
+                       "inspektur@kota.example").status_code == 303
+        second.extensions["survey.db"].dispose()
+    finally:
+        first.extensions["survey.db"].dispose()
+        for key in redis.scan_iter(f"*{prefix}*"):
+            redis.delete(key)
 
 
 def test_unknown_and_known_accounts_take_the_same_work_to_refuse(city, session, monkeypatch):

@@ -20,6 +20,7 @@ from survey.models import (
     PendingResponse,
     Response,
 )
+from survey.services import responding
 
 
 @pytest.fixture
@@ -294,6 +295,31 @@ def test_submitting_twice_keeps_one_response_and_shows_already_answered(personal
     # A second tap is reassured, not asked "was it you?".
     assert "Jawaban ini sudah terkirim" in again.get_data(as_text=True)
     assert "Tautan ini sudah digunakan" in browser.get().get_data(as_text=True)
+    assert _count(session, Response) + _count(session, PendingResponse) == 1
+
+
+def test_a_tap_overtaken_by_the_first_one_says_the_answers_were_sent(personal, session,
+                                                                    monkeypatch):
+    """The probe's race: a second "send" finds the link unused, then the
+    first tap commits before it reads the saved answers. It must reassure
+    ("already sent"), not send the person to the intro ("link used")."""
+    browser, _ = personal
+    browser.start()
+    for number in (1, 2, 3):
+        browser.answer(number, PAGE_ANSWERS[number])
+    browser.get("/4")
+    resolve = responding.resolve_invitation
+
+    def overtaken(db_session, token, *, today):
+        link = resolve(db_session, token, today=today)
+        progress = responding.load_progress(db_session, token)
+        assert responding.submit(db_session, link, token, progress, today=today).stored
+        return link
+
+    monkeypatch.setattr(responding, "resolve_invitation", overtaken)
+    second = browser.post("/4", {**PAGE_ANSWERS[4], "action": "submit"})
+    assert second.status_code == 410
+    assert "Jawaban ini sudah terkirim" in second.get_data(as_text=True)
     assert _count(session, Response) + _count(session, PendingResponse) == 1
 
 

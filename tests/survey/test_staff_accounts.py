@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import pytest
+import time_machine
 from sqlalchemy import select
 from support import PASSWORD, csrf_of, sign_in
 
@@ -145,3 +147,32 @@ def test_an_invalid_instrument_is_refused_with_the_validators_report(app, sessio
     preview = admin.get(stored.headers["Location"]).get_data(as_text=True)
     assert "A satu" in preview and "A one" in preview  # both languages
     assert session.scalar(select(AuditEntry).where(AuditEntry.action == "instrument.upload"))
+
+
+def test_signing_out_ends_the_session_also_for_a_copied_cookie(app, session, city):
+    person = _signed_in(app, "inspektur@kota.example")
+    other_device = _signed_in(app, "inspektur@kota.example")
+    copied = person.get_cookie("session").value
+    assert person.get("/staff/account").status_code == 200
+    assert _post(person, "/staff/logout", {}, "/staff/account").status_code == 303
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    gone = thief.get("/staff/account")
+    assert gone.status_code == 302 and "/staff/login" in gone.headers["Location"]
+    assert other_device.get("/staff/account").status_code == 302   # every session ends
+    assert _signed_in(app, "inspektur@kota.example").get("/staff/account").status_code == 200
+
+
+def test_a_staff_session_ends_after_the_configured_idle_time(app, session, city):
+    app.config["STAFF_IDLE_MINUTES"] = 20
+    start = time.time()
+    with time_machine.travel(start, tick=False):
+        person = _signed_in(app, "inspektur@kota.example")
+    with time_machine.travel(start + 19 * 60, tick=False):
+        assert person.get("/staff/account").status_code == 200   # active: the clock restarts
+    with time_machine.travel(start + 38 * 60, tick=False):
+        assert person.get("/staff/account").status_code == 200
+    with time_machine.travel(start + 59 * 60, tick=False):
+        idle = person.get("/staff/account")
+        assert idle.status_code == 302 and "/staff/login" in idle.headers["Location"]
+        assert "signed out" in person.get("/staff/login").get_data(as_text=True)
