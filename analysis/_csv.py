@@ -271,7 +271,10 @@ def read_responses(path: str | Path, instrument: Instrument) -> ResponseTable:
             unit=np.array([index[u] for u in bucket["unit"]], dtype=np.int32),
             duration_s=np.array(bucket["duration"], dtype=np.float64),
             weight=np.array(bucket["weight"], dtype=np.float64),
-            cells=np.array(bucket["cells"], dtype=CELL_DTYPE).reshape(-1, len(ids)),
+            # (rows, questions) even when the group has no question (v1.1:
+            # allowed, its respondents are incomplete): -1 cannot be inferred
+            cells=np.array(bucket["cells"], dtype=CELL_DTYPE).reshape(len(bucket["unit"]),
+                                                                      len(ids)),
             response_id=np.array(bucket["id"], dtype=object),
         )
     return ResponseTable(units=units, groups=groups)

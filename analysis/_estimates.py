@@ -15,6 +15,9 @@ from scipy import stats
 
 __all__: list[str] = []
 
+#: An SE below this counts as 0 (methodology v1.1, section 5).
+ZERO_SE = 1e-9
+
 
 @dataclass(frozen=True)
 class GroupEstimates:
@@ -194,7 +197,8 @@ def combine_units(groups: list[GroupEstimates], dimension_rows: list[np.ndarray]
         \\mathrm{Var}(I) = \\sum_g b_g^2 \\mathrm{Var}(G_g),
 
     df = Σ (n_g − 1), CI = F ± t_{0.975, df} SE clipped to [0, 100],
-    gap = F − T, p_below = t.cdf(gap / SE, df), q_below the
+    gap = F − T, p_below = t.cdf(gap / SE, df) (for SE < 1e-9: 0 when F < T,
+    else 1), q_below the
     Benjamini–Hochberg adjustment over all units with a p_below, and
     DU_k = Σ W_g D_gk / Σ W over eligible groups that have D_gk, with
     Var(DU_k) = Σ (W_g / Σ W)² Var(D_gk).
@@ -230,9 +234,11 @@ def combine_units(groups: list[GroupEstimates], dimension_rows: list[np.ndarray]
 
     gap = final - target
     p_below = np.full(n_units, np.nan)
-    positive = scored & (se > 0)
+    # v1.1: an SE below 1e-9 is rounding noise of identical scores and counts
+    # as 0; dividing a gap of the same noise by it would give any p.
+    positive = scored & (se >= ZERO_SE)
     p_below[positive] = stats.t.cdf(gap[positive] / se[positive], df[positive])
-    flat = scored & (se == 0)
+    flat = scored & (se < ZERO_SE)
     p_below[flat] = np.where(final[flat] < target, 0.0, 1.0)
     q_below = np.full(n_units, np.nan)
     tested = ~np.isnan(p_below)

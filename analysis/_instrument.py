@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -271,14 +272,32 @@ class Instrument:
         return self.dimension_weights.get(group, {}).get(dimension, 1.0)
 
     def band_for(self, score: float | None) -> str | None:
-        """The key of the last band whose ``min`` ≤ ``score``."""
+        """The key of the last band whose ``min`` ≤ ``score`` rounded to two
+        decimals, the value people see (methodology v1.1, rule 10): a shown
+        73.00 is never below a band starting at 73, so 72.995 is *waspada*
+        and 72.9949 *rentan*.
+
+        The rounding is half up from the number's shortest decimal form
+        (``repr``), not from its binary value, which for 72.995 is a hair
+        below it.
+        """
         if score is None or math.isnan(score):
             return None
+        shown = shown_value(score)
         key = None
         for band in self.bands:
-            if band.min <= score:
+            if Decimal(repr(float(band.min))) <= shown:
                 key = band.key
         return key
+
+
+def shown_value(score: float) -> Decimal:
+    """``score`` as presentation shows it: rounded half up to two decimals
+    from its shortest decimal form (methodology v1.1, rule 10)."""
+    return Decimal(repr(float(score))).quantize(_HUNDREDTH, rounding=ROUND_HALF_UP)
+
+
+_HUNDREDTH = Decimal("0.01")
 
 
 def load_instrument(path: str | Path) -> Instrument:

@@ -15,9 +15,10 @@ from ._results import Reliability
 
 __all__: list[str] = []
 
-#: A total-score variance below (this x the scores' size)² is rounding noise
-#: (sums of the same scores in another order may differ in the last bit):
-#: the variance counts as 0 and alpha is undefined.
+#: A total-score variance below (this x 100 x k)² is rounding noise (sums of
+#: the same scores in another order may differ in the last bit): the
+#: variance counts as 0 and alpha is undefined (methodology v1.1, section 5;
+#: 100 x k bounds a total of k scores in [0, 100]).
 _ZERO_SPREAD = 1e-12
 
 
@@ -102,7 +103,8 @@ class AlphaSums:
         Feldt's interval, with F(p) the quantile of the F distribution on
         (n − 1, (n − 1)(k − 1)) degrees of freedom:
         [1 − (1 − α) F(0.975), 1 − (1 − α) F(0.025)]. Alpha and interval
-        are None when n < 3 or s_T² = 0.
+        are None when n < 3 or s_T² = 0, up to rounding: below
+        (1e-12 · 100 · k)².
         """
         n, k = int(self.n[position]), int(self.k[position])
         undefined = Reliability(group, dimension, k, n, None, None, None)
@@ -110,8 +112,7 @@ class AlphaSums:
             return undefined
         total_sum, total_square = self.total_sum[position], self.total_square[position]
         total_variance = float((total_square - total_sum**2 / n) / (n - 1))
-        size = max(1.0, abs(float(self.total_shift[position])))
-        if total_variance <= (_ZERO_SPREAD * size) ** 2:
+        if total_variance < (_ZERO_SPREAD * 100.0 * k) ** 2:
             return undefined
         mine = self.dimension_of == position
         item_sum, item_square = self.item_sum[mine], self.item_square[mine]

@@ -79,7 +79,8 @@ def score(table: ResponseTable, instrument: Instrument, *,
     df = Σ (n_g − 1); CI = F ± t(0.975, df) SE clipped to [0, 100];
     gap = F − T; p_below = t.cdf(gap / SE, df); q_below by
     Benjamini–Hochberg over units; status above (ci_low > T), below
-    (ci_high < T) or uncertain; band = last band with min ≤ F.
+    (ci_high < T) or uncertain; band = last band with min ≤ F rounded half
+    up to two decimals (v1.1: the value people see).
     """
     _check_table(table, instrument)
     units = table.units
