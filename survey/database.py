@@ -134,6 +134,55 @@ def _first_line(exc: BaseException) -> str:
 
 # -- migrations -------------------------------------------------------------
 
+#: Columns that define what a response's cells mean (models/instrument.py).
+_INSTRUMENT_DEFINING = ("instrument_key", "version", "content", "format", "checksum")
+_INSTRUMENT_MESSAGE = ("instrument version has responses and cannot change; "
+                       "register a new version")
+_ANSWERED = ("EXISTS (SELECT 1 FROM response WHERE instrument_version_id = OLD.id) "
+             "OR EXISTS (SELECT 1 FROM pending_response WHERE instrument_version_id = OLD.id)")
+
+
+def instrument_trigger_sql(dialect: str) -> list[str]:
+    """The statements creating the trigger that refuses changing an answered
+    instrument version, for the migrations (``i11_integrity``).
+
+    On SQLite the trigger names ``response`` and ``pending_response``: a
+    migration that rebuilds one of those tables or ``instrument_version``
+    (``batch_alter_table``) drops it first (:func:`instrument_trigger_drop_sql`)
+    and creates it again after."""
+    if dialect == "postgresql":
+        changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in _INSTRUMENT_DEFINING)
+        return [f"""
+            CREATE FUNCTION instrument_version_immutable() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF ({changed}) AND ({_ANSWERED}) THEN
+                    RAISE EXCEPTION '{_INSTRUMENT_MESSAGE}'
+                        USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                RETURN NEW;
+            END
+            $$""",
+                "CREATE TRIGGER instrument_version_immutable BEFORE UPDATE ON "
+                "instrument_version FOR EACH ROW EXECUTE FUNCTION "
+                "instrument_version_immutable()"]
+    changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _INSTRUMENT_DEFINING)
+    return [f"""
+        CREATE TRIGGER instrument_version_immutable
+        BEFORE UPDATE OF {', '.join(_INSTRUMENT_DEFINING)} ON instrument_version
+        FOR EACH ROW WHEN ({changed}) AND ({_ANSWERED})
+        BEGIN
+            SELECT RAISE(ABORT, '{_INSTRUMENT_MESSAGE}');
+        END"""]
+
+
+def instrument_trigger_drop_sql(dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        return ["DROP TRIGGER IF EXISTS instrument_version_immutable ON instrument_version",
+                "DROP FUNCTION IF EXISTS instrument_version_immutable()"]
+    return ["DROP TRIGGER IF EXISTS instrument_version_immutable"]
+
+
 
 def _alembic_config(engine: Engine):
     from alembic.config import Config

@@ -6,58 +6,29 @@ Revision ID: i11_integrity
 Revises: i8_surges
 Create Date: 2026-12-03
 
-Note for later migrations: on SQLite, ``batch_alter_table("instrument_version")``
-rebuilds the table and drops its trigger; create it again afterwards
-(``create_instrument_trigger`` below).
+Note for later migrations: on SQLite, ``batch_alter_table`` of
+instrument_version, response or pending_response rebuilds the table, which
+the trigger names: drop the trigger first and create it again afterwards
+(``survey.database.instrument_trigger_sql``), as ``i11_sealed_pool`` does.
 """
 
 from alembic import op
+
+from survey.database import instrument_trigger_drop_sql, instrument_trigger_sql
 
 revision = "i11_integrity"
 down_revision = "i8_surges"
 branch_labels = None
 depends_on = None
 
-#: Columns that define what a response's cells mean (survey/models/instrument.py).
-DEFINING = ("instrument_key", "version", "content", "format", "checksum")
-MESSAGE = "instrument version has responses and cannot change; register a new version"
-
-_ANSWERED = ("EXISTS (SELECT 1 FROM response WHERE instrument_version_id = OLD.id) "
-             "OR EXISTS (SELECT 1 FROM pending_response WHERE instrument_version_id = OLD.id)")
-
-
 def create_instrument_trigger() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in DEFINING)
-        op.execute(f"""
-            CREATE FUNCTION instrument_version_immutable() RETURNS trigger
-            LANGUAGE plpgsql AS $$
-            BEGIN
-                IF ({changed}) AND ({_ANSWERED}) THEN
-                    RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'integrity_constraint_violation';
-                END IF;
-                RETURN NEW;
-            END
-            $$""")
-        op.execute("CREATE TRIGGER instrument_version_immutable BEFORE UPDATE ON "
-                   "instrument_version FOR EACH ROW EXECUTE FUNCTION "
-                   "instrument_version_immutable()")
-    else:
-        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in DEFINING)
-        op.execute(f"""
-            CREATE TRIGGER instrument_version_immutable
-            BEFORE UPDATE OF {', '.join(DEFINING)} ON instrument_version
-            FOR EACH ROW WHEN ({changed}) AND ({_ANSWERED})
-            BEGIN
-                SELECT RAISE(ABORT, '{MESSAGE}');
-            END""")
+    for statement in instrument_trigger_sql(op.get_bind().dialect.name):
+        op.execute(statement)
 
 
 def drop_instrument_trigger() -> None:
-    op.execute("DROP TRIGGER IF EXISTS instrument_version_immutable"
-               + (" ON instrument_version" if op.get_bind().dialect.name == "postgresql" else ""))
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP FUNCTION IF EXISTS instrument_version_immutable()")
+    for statement in instrument_trigger_drop_sql(op.get_bind().dialect.name):
+        op.execute(statement)
 
 
 def upgrade() -> None:

@@ -3,7 +3,8 @@
 How a response stays anonymous (docs/threat-model.md has the whole story):
 
 - A submission marks its invitation used and writes a :class:`PendingResponse`
-  in one transaction. Once ``ANONYMITY_BATCH`` pending responses of a campaign
+  (its content sealed under a key derived from ``SECRET_KEY``) in one
+  transaction. Once ``ANONYMITY_BATCH`` pending responses of a campaign
   have gathered, they are moved into :class:`Response` together, in random
   order, by a separate transaction. The stored response therefore shares no
   transaction, position or insertion order with the invitation that allowed
@@ -32,21 +33,26 @@ class Channel(enum.StrEnum):
     OPEN = "open"  # public link or QR code
 
 
-class _ResponseColumns:
-    """Columns shared by a pending and a stored response."""
+class _StratumColumns:
+    """Columns shared by a pending and a stored response: where it belongs."""
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
     respondent_group: Mapped[str] = mapped_column(String(40))
     instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"))
+
+
+class _ResponseColumns(_StratumColumns):
+    """A stored response's content."""
+
     # {question id: cell text}; blank cells are absent. The canonical record.
     answers: Mapped[dict] = mapped_column(JSONDocument)
     # The same answers encoded for scoring (analysis.encode_answers): derived,
     # written with the answers, read in bulk without parsing JSON.
     cells: Mapped[bytes] = mapped_column(LargeBinary)
     duration_s: Mapped[int | None]
-    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"))
     submitted_on: Mapped[date]
 
 
@@ -60,14 +66,36 @@ class Response(_ResponseColumns, Base):
     )
 
 
-class PendingResponse(_ResponseColumns, Base):
-    """A submitted questionnaire waiting to be mixed into :class:`Response`."""
+class PendingResponse(_StratumColumns, Base):
+    """A submitted questionnaire waiting to be mixed into :class:`Response`.
+
+    Its content (answers, cells, duration, date) is sealed with a key
+    derived from ``SECRET_KEY`` (:class:`survey.services.tokens.PendingSeal`):
+    the row shares its transaction with the invitation it used, so a reader
+    of the database alone must learn nothing from it but its stratum.
+    """
 
     __tablename__ = "pending_response"
     __table_args__ = (
         Index("ix_pending_response_campaign", "campaign_id"),
         {"sqlite_with_rowid": False},
     )
+
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # The date, for open-link rows only (surge alarms count them per day; no
+    # invitation is touched). NULL for invited rows, whose date is sealed: in
+    # clear it would tie the invitation to a day.
+    submitted_on: Mapped[date | None]
+
+    @property
+    def seal_context(self) -> str:
+        """The associated data its content is sealed with: its stratum."""
+        return pending_context(self.campaign_id, self.unit_id, self.respondent_group,
+                               self.instrument_version_id)
+
+
+def pending_context(campaign_id: int, unit_id: int, group: str, version_id: int) -> str:
+    return f"{campaign_id}/{unit_id}/{group}/{version_id}"
 
 
 class PartialAnswer(Base):
@@ -95,4 +123,5 @@ class UsedStart(Base):
     expires_on: Mapped[date] = mapped_column(index=True)
 
 
-__all__ = ["Channel", "PartialAnswer", "PendingResponse", "Response", "UsedStart"]
+__all__ = ["Channel", "PartialAnswer", "PendingResponse", "Response", "UsedStart",
+           "pending_context"]

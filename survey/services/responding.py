@@ -6,6 +6,7 @@ Nothing here runs on a GET except :func:`resolve_invitation`,
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import random
 from dataclasses import dataclass, field
@@ -34,9 +35,19 @@ from survey.models.base import random_id
 from survey.questionnaire import Page, build_pages, prune_hidden, validate_response
 
 from . import results
-from .tokens import SealedKey, token_hash
+from .tokens import PendingSeal, SealedKey, token_hash
 
 OPEN_LINK_GROUP = "external"
+
+
+def _pending_seal(secret_key: str | None) -> PendingSeal:
+    """The seal of the mixing pool: under ``secret_key``, by default the
+    application's ``SECRET_KEY``."""
+    if secret_key is None:
+        from flask import current_app
+
+        secret_key = current_app.config["SECRET_KEY"]
+    return PendingSeal(secret_key)
 
 
 class LinkProblem(Exception):
@@ -233,12 +244,14 @@ def submit(
     now: float | None = None,
     batch: int = 10,
     rng: random.Random | None = None,
+    secret_key: str | None = None,
 ) -> SubmitOutcome:
     """Store the response exactly once.
 
     In one transaction: claim the link (mark the invitation used, or for an
     open link delete its saved answers; only one concurrent request can
-    succeed), store the response in the mixing pool and drop the saved
+    succeed), store the response in the mixing pool, sealed under
+    ``secret_key`` (default: the application's), and drop the saved
     answers. Then, in a separate transaction, mix the pool if it is full.
 
     Raises
@@ -271,36 +284,43 @@ def submit(
         session.rollback()
         return SubmitOutcome(stored=False)
 
-    session.add(
-        PendingResponse(
-            campaign_id=link.campaign.id,
-            unit_id=link.unit.id,
-            respondent_group=link.group,
-            instrument_version_id=link.version.id,
-            answers=answers,
-            cells=analysis.encode_answers(instrument, link.group, answers),
-            duration_s=duration,
-            channel=link.channel,
-            submitted_on=today,
-        )
-    )
+    seal = _pending_seal(secret_key)
+    session.add(sealed_pending(
+        seal, campaign_id=link.campaign.id, unit_id=link.unit.id, group=link.group,
+        instrument_version_id=link.version.id, channel=link.channel, answers=answers,
+        cells=analysis.encode_answers(instrument, link.group, answers), duration_s=duration,
+        submitted_on=today))
     session.commit()
     mix_pending(session, link.campaign.id, minimum=batch, stratum=(link.unit.id, link.group),
-                rng=rng)
+                rng=rng, seal=seal)
     return SubmitOutcome(stored=True)
 
 
-_MIXED_COLUMNS = (
-    "campaign_id",
-    "unit_id",
-    "respondent_group",
-    "instrument_version_id",
-    "answers",
-    "cells",
-    "duration_s",
-    "channel",
-    "submitted_on",
-)
+def sealed_pending(seal: PendingSeal, *, campaign_id: int, unit_id: int, group: str,
+                   instrument_version_id: int, channel: Channel, answers: dict, cells: bytes,
+                   duration_s: int | None, submitted_on: date) -> PendingResponse:
+    """A pending response whose content is sealed (not yet added)."""
+    pending = PendingResponse(campaign_id=campaign_id, unit_id=unit_id, respondent_group=group,
+                              instrument_version_id=instrument_version_id, channel=channel,
+                              submitted_on=submitted_on if channel == Channel.OPEN else None)
+    content = {"answers": answers, "duration_s": duration_s,
+               "submitted_on": submitted_on.isoformat(),
+               "cells": base64.b64encode(cells).decode("ascii")}
+    pending.sealed = seal.seal(content, pending.seal_context)
+    return pending
+
+
+_STRATUM_COLUMNS = ("campaign_id", "unit_id", "respondent_group", "instrument_version_id",
+                    "channel")
+
+
+def _unsealed(row: PendingResponse, seal: PendingSeal) -> Response:
+    """The stored response a pending row becomes, under a new random id."""
+    content = seal.open(row.sealed, row.seal_context)
+    return Response(id=random_id(), **{c: getattr(row, c) for c in _STRATUM_COLUMNS},
+                    answers=content["answers"], cells=base64.b64decode(content["cells"]),
+                    duration_s=content["duration_s"],
+                    submitted_on=date.fromisoformat(content["submitted_on"]))
 
 
 def mix_pending(
@@ -310,6 +330,8 @@ def mix_pending(
     minimum: int,
     stratum: tuple[int, str] | None = None,
     rng: random.Random | None = None,
+    secret_key: str | None = None,
+    seal: PendingSeal | None = None,
 ) -> int:
     """Move pending responses into the response table, stratum by stratum.
 
@@ -329,7 +351,15 @@ def mix_pending(
 
     ``stratum`` limits the work to one (unit_id, group), as after a
     submission; ``minimum=1`` flushes everything (when a campaign closes).
-    Returns the number of responses moved.
+    Pending contents are opened with ``seal``, or one under ``secret_key``
+    (default: the application's ``SECRET_KEY``). Returns the number of
+    responses moved.
+
+    Raises
+    ------
+    ValueError
+        When a pending response does not open (SECRET_KEY changed); nothing
+        is moved.
     """
     rng = rng or random.SystemRandom()
     query = select(PendingResponse).where(PendingResponse.campaign_id == campaign_id)
@@ -343,6 +373,7 @@ def mix_pending(
     if not ready:
         session.rollback()
         return 0
+    seal = seal or _pending_seal(secret_key)
     invitations = Invitation.__table__
     touch = (invitations.update().where(invitations.c.id == bindparam("invitation"))
              .values(used=True))
@@ -350,7 +381,11 @@ def mix_pending(
     for (unit_id, group), rows in ready.items():
         rng.shuffle(rows)
         for row in rows:
-            session.add(Response(id=random_id(), **{c: getattr(row, c) for c in _MIXED_COLUMNS}))
+            try:
+                session.add(_unsealed(row, seal))
+            except ValueError:
+                session.rollback()
+                raise
             session.delete(row)
         used = list(session.scalars(select(Invitation.id).where(
             Invitation.campaign_id == campaign_id, Invitation.unit_id == unit_id,

@@ -70,22 +70,29 @@ class SealedKey:
 _LINK_PURPOSE = b"integrity-survey invitation links v1"
 
 
+def server_aead(secret_key: str, purpose: bytes) -> AESGCM:
+    """AES-GCM under a key derived (HKDF-SHA256) from ``SECRET_KEY`` for one
+    ``purpose``: the key is never stored in the database, so a copy of the
+    database alone opens nothing sealed with it."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+               info=purpose).derive(secret_key.encode("utf-8"))
+    return AESGCM(key)
+
+
 class LinkSeal:
     """Seals invitation tokens so that staff allowed to can show a link
     again, while a copy of the database alone cannot.
 
-    AES-GCM under a key derived (HKDF-SHA256) from ``SECRET_KEY``, which is
-    never stored in the database. The token's hash is the associated data,
-    so a sealed token moved to another invitation does not open.
+    AES-GCM under a key derived from ``SECRET_KEY`` (:func:`server_aead`).
+    The token's hash is the associated data, so a sealed token moved to
+    another invitation does not open.
     """
 
     __slots__ = ("_aead",)
 
     def __init__(self, secret_key: str, *, purpose: bytes = _LINK_PURPOSE):
         # ``purpose`` separates keys: webhook secrets are sealed under another.
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=purpose).derive(secret_key.encode("utf-8"))
-        self._aead = AESGCM(key)
+        self._aead = server_aead(secret_key, purpose)
 
     def seal(self, token: str, digest: str) -> bytes:
         nonce = os.urandom(12)
@@ -99,3 +106,55 @@ class LinkSeal:
             return self._aead.decrypt(blob[:12], blob[12:], digest.encode("ascii")).decode("utf-8")
         except (InvalidTag, ValueError):
             return None
+
+
+class PendingSeal:
+    """Seals a submitted response while it waits in the mixing pool.
+
+    A reader of the database alone (a dump, a replica, a backup, a read-only
+    account) sees which office and group a pending row belongs to, never its
+    answers, date or duration. The pending row shares its transaction with
+    the invitation it used, so in clear it would tell who answered what
+    until the batch is mixed.
+
+    AES-GCM under a key derived from ``SECRET_KEY`` (:func:`server_aead`),
+    with the row's campaign, office, group and instrument version as
+    associated data, so a sealed content moved to another stratum does not
+    open. The plaintext is padded to a power of two (at least 4 KiB), so the
+    size of a sealed row does not tell which stored response it became.
+    """
+
+    __slots__ = ("_aead",)
+    MIN_SIZE = 4096
+
+    def __init__(self, secret_key: str):
+        self._aead = server_aead(secret_key, b"integrity-survey pending responses v1")
+
+    @classmethod
+    def _padded(cls, plain: bytes) -> bytes:
+        size = cls.MIN_SIZE
+        while size < len(plain) + 1:
+            size *= 2
+        # JSON never contains a raw NUL: the content ends at the first one.
+        return plain + b"\0" * (size - len(plain))
+
+    def seal(self, content: dict, context: str) -> bytes:
+        nonce = os.urandom(12)
+        plain = json.dumps(content, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        return nonce + self._aead.encrypt(nonce, self._padded(plain), context.encode("utf-8"))
+
+    def open(self, blob: bytes, context: str) -> dict:
+        """The content.
+
+        Raises
+        ------
+        ValueError
+            When the blob was sealed under another SECRET_KEY or for another
+            stratum, or was changed.
+        """
+        try:
+            plain = self._aead.decrypt(blob[:12], blob[12:], context.encode("utf-8"))
+        except (InvalidTag, ValueError):
+            raise ValueError("a pending response does not open with this SECRET_KEY "
+                             "(was the key changed while responses were waiting?)") from None
+        return json.loads(plain.split(b"\0", 1)[0])

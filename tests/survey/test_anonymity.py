@@ -22,6 +22,9 @@ from survey.services.responding import Progress
 from survey.services.tokens import token_hash
 
 RESPONSE_TABLES = ("response", "pending_response")
+#: The key pending responses are sealed under in these tests (the app's
+#: SECRET_KEY in the platform).
+KEY = "anonymity-test-key"
 
 
 def _submit(session, token, *, label: str, batch: int, rng=None):
@@ -30,7 +33,7 @@ def _submit(session, token, *, label: str, batch: int, rng=None):
     progress = Progress({"INT_A1": "3", "INT_T": label}, {1, 2, 3, 4}, started=None)
     responding.save_progress(session, link, token, progress, today=today, keep_days=30)
     return responding.submit(session, link, token, progress, today=today, batch=batch,
-                             rng=rng)
+                             rng=rng, secret_key=KEY)
 
 
 def _labels(session, sql: str) -> list[str]:
@@ -90,7 +93,7 @@ def test_response_ids_are_random_and_new_after_mixing(factory, session):
     _, token = factory.invitation(campaign)
     _submit(session, token, label="x", batch=5)
     pending_id = session.scalar(select(PendingResponse.id))
-    responding.mix_pending(session, campaign.id, minimum=1)
+    responding.mix_pending(session, campaign.id, minimum=1, secret_key=KEY)
     stored_id = session.scalar(select(Response.id))
     assert re.fullmatch(r"[0-9a-f]{32}", stored_id) and stored_id != pending_id
 
@@ -166,7 +169,7 @@ def test_mixing_waits_for_enough_answers_of_the_same_office_and_group(factory, s
         _submit(session, token, label="x", batch=3)
     # Four responses, but no office has three: none is stored yet.
     assert session.scalar(select(func.count()).select_from(Response)) == 0
-    assert responding.mix_pending(session, campaign.id, minimum=1) == 4
+    assert responding.mix_pending(session, campaign.id, minimum=1, secret_key=KEY) == 4
 
 
 def test_postgres_transaction_ids_do_not_reveal_the_order_of_use(factory, session):
@@ -201,6 +204,47 @@ def test_sqlite_keeps_no_commit_history_after_mixing(factory, session, database_
     path = database_url.removeprefix("sqlite:///")
     assert os.path.getsize(path + "-wal") == 0
     assert session.execute(text("PRAGMA secure_delete")).scalar() == 1
+
+
+def test_a_reader_of_the_database_learns_no_answer_while_responses_wait(factory, session,
+                                                                        database_url):
+    """Hole 6: a pending row shares its transaction (xmin, WAL frames) with
+    the invitation it used. Whatever a read-only account, a dump or a copy of
+    the files shows of the pool while it waits, it holds no answer, date or
+    duration: only the office and group, which the invitation has anyway."""
+    campaign = factory.campaign()
+    marker = f"rahasia-{os.urandom(4).hex()}"
+    for rank in range(3):
+        _, token = factory.invitation(campaign)
+        _submit(session, token, label=f"{marker}-{rank}", batch=5)   # the pool waits for 5
+    rows = session.execute(text("SELECT * FROM pending_response")).mappings().all()
+    assert len(rows) == 3 and session.scalar(select(func.count()).select_from(Response)) == 0
+    for row in rows:
+        assert set(row) == {"id", "campaign_id", "unit_id", "respondent_group",
+                            "instrument_version_id", "channel", "sealed", "submitted_on"}
+        assert row["submitted_on"] is None   # an invited row's date is sealed too
+        sealed = bytes(row["sealed"])
+        assert marker.encode() not in sealed and b"INT_A1" not in sealed
+        assert len(sealed) == len(bytes(rows[0]["sealed"]))   # sizes tell nothing either
+    if database_url.startswith("sqlite"):
+        path = database_url.removeprefix("sqlite:///")
+        for name in (path, path + "-wal"):
+            if os.path.exists(name):
+                with open(name, "rb") as handle:
+                    assert marker.encode() not in handle.read(), name
+    # Mixing opens them: the stored responses hold the answers.
+    responding.mix_pending(session, campaign.id, minimum=1, secret_key=KEY)
+    assert sorted(_labels(session, "SELECT answers FROM response")) == [
+        f"{marker}-{rank}" for rank in range(3)]
+
+
+def test_a_pending_response_does_not_open_under_another_key(factory, session):
+    campaign = factory.campaign()
+    _, token = factory.invitation(campaign)
+    _submit(session, token, label="x", batch=5)
+    with pytest.raises(ValueError, match="SECRET_KEY"):
+        responding.mix_pending(session, campaign.id, minimum=1, secret_key="another key")
+    assert session.scalar(select(func.count()).select_from(PendingResponse)) == 1
 
 
 def test_unfinished_answers_cannot_be_tied_to_an_invitation(factory, session, today):

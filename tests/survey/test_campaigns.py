@@ -54,7 +54,8 @@ def test_only_a_draft_is_edited_freely(session, factory, admin):
 
 
 def test_the_pinned_instrument_cannot_change_once_a_response_exists(session, factory, today,
-                                                                     admin, small_instrument_text):
+                                                                     admin, small_instrument_text,
+                                                                     app):
     office = factory.unit()
     draft = factory.campaign(status=CampaignStatus.DRAFT, unit=office)
     other = factory.version(small_instrument_text.replace('version: "1"', 'version: "2"'))
@@ -65,23 +66,26 @@ def test_the_pinned_instrument_cannot_change_once_a_response_exists(session, fac
     link = responding.resolve_invitation(session, token, today=today)
     progress = Progress({"INT_A1": "3"}, {1, 2, 3, 4}, started=None)
     responding.save_progress(session, link, token, progress, today=today, keep_days=30)
-    responding.submit(session, link, token, progress, today=today, batch=5)
+    responding.submit(session, link, token, progress, today=today, batch=5,
+                      secret_key=app.config["SECRET_KEY"])
     opened.status = CampaignStatus.DRAFT   # even were it a draft again
     session.commit()
     with pytest.raises(campaigns.CampaignError, match="responses exist"):
         campaigns.update(session, opened, actor=admin, version=factory.version())
 
 
-def test_closing_stores_the_held_back_responses(session, factory, today, admin):
+def test_closing_stores_the_held_back_responses(session, factory, today, admin, app):
     opened = factory.campaign()
     for _ in range(2):
         _, token = factory.invitation(opened)
         link = responding.resolve_invitation(session, token, today=today)
         progress = Progress({"INT_A1": "3"}, {1, 2, 3, 4}, started=None)
         responding.save_progress(session, link, token, progress, today=today, keep_days=30)
-        responding.submit(session, link, token, progress, today=today, batch=5)
+        responding.submit(session, link, token, progress, today=today, batch=5,
+                          secret_key=app.config["SECRET_KEY"])
     assert session.scalar(select(func.count()).select_from(Response)) == 0
-    assert campaigns.close_campaign(session, opened, actor=admin) == 2
+    with app.app_context():   # opened with the application's SECRET_KEY
+        assert campaigns.close_campaign(session, opened, actor=admin) == 2
     assert session.scalar(select(func.count()).select_from(Response)) == 2
     assert opened.status == CampaignStatus.CLOSED
 

@@ -21,7 +21,6 @@ from survey.models import (
     Correction,
     Job,
     JobStatus,
-    PendingResponse,
     Response,
     StaffUser,
     Unit,
@@ -29,7 +28,8 @@ from survey.models import (
 )
 from survey.services import jobs, results, staff
 from survey.services.demo import seed_demo
-from survey.services.responding import mix_pending
+from survey.services.responding import mix_pending, sealed_pending
+from survey.services.tokens import PendingSeal
 
 
 @pytest.fixture
@@ -171,15 +171,15 @@ def test_mixing_a_batch_asks_for_a_refresh_in_the_same_transaction(session, fact
     instrument = campaign.instrument_version.instrument
     for _ in range(3):
         answers = {"INT_A1": "3", "INT_A3": "2", "INT_B2": "4"}
-        session.add(PendingResponse(
-            campaign_id=campaign.id, unit_id=unit.id, respondent_group="internal",
+        session.add(sealed_pending(
+            PendingSeal("k"), campaign_id=campaign.id, unit_id=unit.id, group="internal",
             instrument_version_id=campaign.instrument_version_id, answers=answers,
             cells=analysis.encode_answers(instrument, "internal", answers), duration_s=200,
             channel="invited", submitted_on=campaign.opens_on))
     session.commit()
-    assert mix_pending(session, campaign.id, minimum=5) == 0
+    assert mix_pending(session, campaign.id, minimum=5, secret_key="k") == 0
     assert session.scalar(select(func.count()).select_from(Job)) == 0
-    assert mix_pending(session, campaign.id, minimum=3) == 3
+    assert mix_pending(session, campaign.id, minimum=3, secret_key="k") == 3
     job = session.scalar(select(Job))
     assert job.kind == results.JOB_KIND and job.payload == {"campaign_id": campaign.id}
 
