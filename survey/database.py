@@ -6,11 +6,14 @@ database; everything here hides their differences from the rest of the app.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from .config import ROOT
 
@@ -98,14 +101,41 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+#: Execution option of a transaction that only reads (see :func:`read_only`).
+READ_ONLY = "survey_read_only"
+
+
 def _sqlite_on_begin(connection) -> None:
-    # Every transaction takes the write lock at once. Deferred transactions
-    # that read and then write fail with "database is locked" under
-    # concurrency instead of waiting; immediate ones queue on busy_timeout.
-    # (SQLite serves one writer at a time anyway; PostgreSQL is for scale.)
-    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+    # A transaction that may write takes the write lock at once. Deferred
+    # transactions that read and then write fail with "database is locked"
+    # under concurrency instead of waiting; immediate ones queue on
+    # busy_timeout. (SQLite serves one writer at a time anyway; PostgreSQL is
+    # for scale.) A transaction declared read-only starts deferred: in WAL
+    # mode it reads its snapshot while writers commit, so a long read (scoring
+    # a big campaign) does not stop a single submission.
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
         return
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def read_only(session: Session) -> Iterator[None]:
+    """Run the block in a transaction that only reads, ended (rolled back:
+    it wrote nothing) afterwards. On SQLite it takes no write lock, so
+    respondents keep submitting meanwhile; on PostgreSQL it is an ordinary
+    transaction. Inside a transaction already begun, the block runs in it.
+
+    Writing in the block is a mistake: on SQLite it may fail with "database
+    is locked" when another connection wrote since the block began."""
+    if session.in_transaction():
+        yield
+        return
+    session.connection(execution_options={READ_ONLY: True})
+    try:
+        yield
+    finally:
+        session.rollback()
 
 
 def check_connection(engine: Engine) -> None:

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 import analysis
 from survey import clock
+from survey.database import read_only
 from survey.models import (
     Campaign,
     CampaignResult,
@@ -286,11 +287,17 @@ def _score_of(session: Session, campaign: Campaign) -> analysis.ScoreResult:
 
 def refresh(session: Session, campaign_id: int) -> CampaignResult | None:
     """Compute and store the campaign's results, replacing what was stored.
-    Commits. Returns None when the campaign no longer exists."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        return None
-    results = compute(session, campaign)
+    Commits. Returns None when the campaign no longer exists.
+
+    The scoring reads in a transaction of its own that writes nothing
+    (:func:`survey.database.read_only`): on SQLite, respondents keep
+    submitting while a big campaign is scored; only the storing of the
+    results takes the write lock, briefly."""
+    with read_only(session):
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            return None
+        results = compute(session, campaign)
     row = session.get(CampaignResult, campaign_id) or CampaignResult(campaign_id=campaign_id)
     row.instrument_version_id = results.instrument_version_id
     row.computed_at = results.computed_at

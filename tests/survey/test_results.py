@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import html
 import re
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -199,6 +200,44 @@ def test_a_refresh_replaces_the_stored_results_and_readers_see_the_new_ones(
     assert second.units["B"].correction == 3.0
     assert second.units["B"].index == pytest.approx(max(0, first.units["B"].index - 3.0))
     assert second.corrections["B"] == [{"points": 3.0, "reason": "Putusan pengadilan (uji)"}]
+
+
+def test_respondents_keep_submitting_while_results_are_computed(app, factory, today,
+                                                                 database_url, monkeypatch):
+    """SQLite (issue 11, proof 5): scoring a campaign reads without taking the
+    write lock, so a submission in the middle of it goes through at once,
+    not after the scoring (nor after busy_timeout, "database is locked")."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL readers never block writers")
+    from sqlalchemy.orm import Session
+
+    from survey.extensions import db
+    from survey.services import responding
+    from survey.services.responding import Progress
+
+    campaign = factory.campaign()
+    _, token = factory.invitation(campaign)
+    with app.app_context():
+        engine = db.engine
+    compute, waited = results.compute, []
+
+    def scoring_meanwhile(read_session, scored):
+        outcome = compute(read_session, scored)   # the refresh's read transaction is open
+        started = time.monotonic()
+        with Session(engine, expire_on_commit=False) as respondent:
+            link = responding.resolve_invitation(respondent, token, today=today)
+            progress = Progress({"INT_A1": "3"}, {1, 2, 3, 4}, started=None)
+            responding.save_progress(respondent, link, token, progress, today=today,
+                                     keep_days=30)
+            assert responding.submit(respondent, link, token, progress, today=today,
+                                     secret_key="k").stored
+        waited.append(time.monotonic() - started)
+        return outcome
+
+    monkeypatch.setattr(results, "compute", scoring_meanwhile)
+    with Session(engine, expire_on_commit=False) as worker:
+        assert results.refresh(worker, campaign.id) is not None
+    assert waited and waited[0] < 5
 
 
 def test_the_stored_document_reads_back_as_it_was(session, small_city):
