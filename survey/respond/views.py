@@ -116,13 +116,10 @@ def _open_link() -> bool:
 
 
 def _is_open_submit() -> bool:
+    """A tap on "send" of an open questionnaire. Every such tap counts
+    against the limit when it arrives (one atomic step in Redis), so
+    concurrent sends from one client cannot slip past it together."""
     return _open_link() and request.method == "POST" and request.form.get("action") == "submit"
-
-
-def _sent(response) -> bool:
-    """The request ended on the thank-you page (a response stored, or
-    silently dropped by the honeypot: the client cannot tell)."""
-    return response.status_code == 303 and response.location.endswith(url_for("respond.finished"))
 
 
 def _answered_serializer() -> URLSafeSerializer:
@@ -324,7 +321,7 @@ def _may_open(pages, progress: Progress, number: int) -> tuple[bool, int]:
 
 @bp.route("/<any(r, o):kind>/<code>/<int:number>", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["OPEN_LINK_SUBMIT_LIMIT"],
-               exempt_when=lambda: not _is_open_submit(), deduct_when=_sent)
+               exempt_when=lambda: not _is_open_submit())
 def page(kind: str, code: str, number: int):
     respondent = _resolve(kind, code)
     link = respondent.link
