@@ -32,6 +32,7 @@ from . import (  # noqa: E402,F401  (registers the routes)
     audit,
     auth,
     campaigns,
+    candidates,
     corrections,
     downloads,
     instruments,

@@ -64,6 +64,7 @@ class Capability(enum.StrEnum):
     CORRECT_RESULTS = "correct_results"  # corrections, exclusions of suspicious days
     TRIAGE_REPORTS = "triage_reports"
     MANAGE_ACTIONS = "manage_actions"  # improvement actions per dimension
+    DRAW_CANDIDATES = "draw_candidates"  # counter sign-up: offer it, draw and invite candidates
 
 
 # Respondents' free texts are for inspectors only (issue 9), not auditors.
@@ -77,14 +78,14 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
         Capability.VIEW_INSTRUMENTS, Capability.VIEW_STAFF, Capability.VIEW_AUDIT_LOG,
         Capability.VIEW_REPORT_COUNTS, Capability.VIEW_INVITATION_LINKS,
         Capability.MANAGE_CAMPAIGNS, Capability.MANAGE_UNITS, Capability.MANAGE_INSTRUMENTS,
-        Capability.MANAGE_STAFF, Capability.MANAGE_SETTINGS,
+        Capability.MANAGE_STAFF, Capability.MANAGE_SETTINGS, Capability.DRAW_CANDIDATES,
     }),
     Role.INSPECTOR: frozenset({
         Capability.VIEW_MONITORING, Capability.VIEW_RESULTS, Capability.VIEW_CAMPAIGNS,
         Capability.VIEW_UNITS, Capability.VIEW_INSTRUMENTS, Capability.VIEW_REPORTS,
         Capability.VIEW_REPORT_COUNTS, Capability.VIEW_FREE_TEXT, Capability.EXPORT_RESULTS,
         Capability.EXPORT_MICRODATA, Capability.CORRECT_RESULTS, Capability.TRIAGE_REPORTS,
-        Capability.MANAGE_ACTIONS,
+        Capability.MANAGE_ACTIONS, Capability.DRAW_CANDIDATES,
     }),
     # Heads of office read the actions on their office page; the texts are
     # the institution's, kept by its inspectors.

@@ -6,6 +6,8 @@ from .base import Base
 from .campaign import (
     Campaign,
     CampaignStatus,
+    Candidate,
+    CandidateStatus,
     Correction,
     OpenLink,
     OpenLinkExclusion,
@@ -33,6 +35,8 @@ __all__ = [
     "Campaign",
     "CampaignResult",
     "CampaignStatus",
+    "Candidate",
+    "CandidateStatus",
     "Channel",
     "CitizenReport",
     "Correction",

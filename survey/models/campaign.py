@@ -79,6 +79,9 @@ class OpenLink(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(24), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Citizens may also sign up here (/d/<code>) as candidates for a
+    # personal link (services/signups.py), as KPK's counter QR codes do.
+    signup: Mapped[bool] = mapped_column(default=False)
 
     campaign: Mapped[Campaign] = relationship(back_populates="open_links")
     unit: Mapped[Unit] = relationship()
@@ -131,3 +134,40 @@ class OpenLinkExclusion(Base):
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[Unit] = relationship()
 
+
+class CandidateStatus(enum.StrEnum):
+    WAITING = "waiting"  # signed up, not drawn yet: the number is kept
+    INVITED = "invited"  # drawn: the number moved to an invitation
+    NOT_DRAWN = "not_drawn"  # the draw is over: the number was deleted
+
+
+class Candidate(Base):
+    """A citizen who signed up at an office's counter (a QR code) to be
+    invited to the survey with a personal link.
+
+    One number, one candidate per campaign: ``phone_key`` is a keyed hash
+    of the number (survey/services/signups.py), kept to refuse a second
+    sign-up; the number itself is kept only while the candidate waits. A
+    drawn candidate's number moves to the invitation made for it (which is
+    where every phone number of the platform lives), and nothing here
+    points to that invitation."""
+
+    __tablename__ = "candidate"
+    __table_args__ = (UniqueConstraint("campaign_id", "phone_key"),
+                      CheckConstraint("status = 'waiting' OR phone IS NULL",
+                                      name="phone_only_while_waiting"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    phone_key: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164, while waiting
+    status: Mapped[CandidateStatus] = mapped_column(
+        enum_column(CandidateStatus, "candidate_status"), default=CandidateStatus.WAITING
+    )
+    signed_up_on: Mapped[date]
+
+    campaign: Mapped[Campaign] = relationship()
+    unit: Mapped[Unit] = relationship()

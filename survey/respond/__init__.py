@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("respond", __name__, template_folder=None)
 
-from . import check, reports, views  # noqa: E402,F401  (registers the routes)
+from . import check, reports, signup, views  # noqa: E402,F401  (registers the routes)
