@@ -2,7 +2,7 @@
 (a keyed hash of the number; the number only while the candidate waits).
 
 Revision ID: i8_signup
-Revises: i8_surges
+Revises: i11_sealed_pool
 Create Date: 2026-12-03
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "i8_signup"
-down_revision = "i8_surges"
+down_revision = "i11_sealed_pool"
 branch_labels = None
 depends_on = None
 
