@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 from survey.config import ROOT
 
 CATALOGUE = ROOT / "survey" / "translations" / "id" / "LC_MESSAGES"
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
 
 
 def _source_messages() -> set[str]:
@@ -24,6 +24,15 @@ def _source_messages() -> set[str]:
     return found
 
 
+def _key(message_id):
+    """A message's id as a dictionary key: a plural's id is its singular form."""
+    return message_id if isinstance(message_id, str) else message_id[0]
+
+
+def _text(string):
+    return string if isinstance(string, str) else tuple(string)
+
+
 def _po():
     with open(CATALOGUE / "messages.po", "rb") as handle:
         return read_po(handle)
@@ -31,18 +40,20 @@ def _po():
 
 def test_every_interface_message_has_an_indonesian_translation():
     po = _po()
-    untranslated = sorted(m for m in _source_messages() if not (po.get(m) and po.get(m).string))
+    translated = {_key(m.id) for m in po if m.id and (m.string if isinstance(m.string, str)
+                                                      else all(m.string))}
+    untranslated = sorted(_source_messages() - translated)
     assert untranslated == []
 
 
 def test_catalogue_has_no_stale_messages():
     used = _source_messages()
-    stale = sorted(m.id for m in _po() if m.id and m.id not in used)
+    stale = sorted(_key(m.id) for m in _po() if m.id and _key(m.id) not in used)
     assert stale == []
 
 
 def test_compiled_catalogue_matches_its_source():
     with open(CATALOGUE / "messages.mo", "rb") as handle:
-        compiled = {m.id: m.string for m in read_mo(handle) if m.id}
-    source = {m.id: m.string for m in _po() if m.id and not m.fuzzy}
+        compiled = {_key(m.id): _text(m.string) for m in read_mo(handle) if m.id}
+    source = {_key(m.id): _text(m.string) for m in _po() if m.id and not m.fuzzy}
     assert compiled == source, "run: pybabel compile -d survey/translations"
