@@ -48,7 +48,7 @@ from survey.services.demo import seed_demo  # noqa: E402
 
 #: Respondent endpoints with path parameters that the walks below visit.
 WALKED = {"respond.intro", "respond.start", "respond.page", "respond.set_language",
-          "respond.report_status"}
+          "respond.report_status", "respond.signup"}
 
 #: Sample path parameters for any other respondent route with parameters:
 #: {endpoint: {parameter: value}}.
@@ -180,6 +180,26 @@ def test_respondent_pages_without_parameters_have_no_violations(app, axe, factor
             if response.headers.get("content-type", "").startswith("text/html"):
                 checker.check(page, rule.rule)
     assert "/" in " ".join(checker.checked) and any("/selesai" in c for c in checker.checked)
+    checker.assert_clean()
+
+
+def test_counter_sign_up_pages_have_no_violations(axe, factory, session):
+    """The counter sign-up page (/d/<code>, issue 8): empty, refused, accepted."""
+    checker, context = axe, axe.context()
+    link = factory.open_link(factory.campaign())
+    link.signup = True
+    session.commit()
+    page = context.new_page()
+    page.goto(f"/d/{link.code}")
+    checker.check(page, "sign-up form")
+    page.locator("form button[type=submit]").click()
+    expect(page.locator("#signup-phone")).to_have_attribute("aria-describedby", "error-phone")
+    checker.check(page, "sign-up form, refused")
+    page.locator("#signup-phone").fill("0812 3456 7890")
+    page.locator("#signup-consent").check()
+    page.locator("form button[type=submit]").click()
+    expect(page.locator("#signup-phone")).to_have_count(0)
+    checker.check(page, "sign-up accepted")
     checker.assert_clean()
 
 
