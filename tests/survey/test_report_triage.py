@@ -12,7 +12,14 @@ from PIL import Image
 from sqlalchemy import select
 from support import PASSWORD, csrf_of, sign_in
 
-from survey.models import AuditEntry, CitizenReport, Institution, ReportStatus, ReportStep
+from survey.models import (
+    AuditEntry,
+    CitizenReport,
+    Institution,
+    ReportStatus,
+    ReportStep,
+    StaffUser,
+)
 from survey.services import reports, staff
 
 pytestmark = pytest.mark.security
@@ -74,17 +81,21 @@ def test_a_head_of_office_sees_counts_and_never_a_report_about_their_office(app,
             "csrf_token": token, "status": "closed", "note": "x"}).status_code == 403
 
 
-def test_staff_working_at_an_office_never_see_reports_about_it(app, city):
+def test_only_a_head_of_office_works_at_an_office_so_an_auditor_reads_every_report(
+        app, session, city):
+    # Only a head of office is tied to an office (issue 11, hole 10): an
+    # auditor named with an office gets none, and reads the institution's
+    # reports; the head of office is kept from their own (test above).
+    account = session.scalar(select(StaffUser).where(StaffUser.email == "auditor-a@kota.example"))
+    assert account.unit_id is None
     auditor = signed_in(app, "auditor-a@kota.example")
     listing = auditor.get("/staff/reports").get_data(as_text=True)
-    report_a, _ = city["A"]
-    assert f"/staff/reports/{report_a.id}\"" not in listing
-    assert auditor.get(f"/staff/reports/{report_a.id}").status_code == 404
-    assert auditor.get(f"/staff/reports/{report_a.id}/photo").status_code == 404
-    # Another office's report: an auditor reads it.
-    report_b, _ = city["B"]
-    assert f"/staff/reports/{report_b.id}\"" in listing
-    assert SECRET_TEXT in auditor.get(f"/staff/reports/{report_b.id}").get_data(as_text=True)
+    for code in ("A", "B"):
+        report, _ = city[code]
+        assert f"/staff/reports/{report.id}\"" in listing
+        assert SECRET_TEXT in auditor.get(f"/staff/reports/{report.id}").get_data(as_text=True)
+    foreign, _ = city["Z"]
+    assert auditor.get(f"/staff/reports/{foreign.id}").status_code == 404
 
 
 def test_an_inspector_sees_every_report_of_their_institution_and_none_of_another(app, city):

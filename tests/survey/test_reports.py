@@ -322,7 +322,7 @@ def test_tracking_codes_are_80_random_bits_in_readable_groups():
 def test_tracking_codes_never_reach_the_access_log():
     import logging
 
-    from survey.web import RedactTokens
+    from survey.logs import LogGuard as RedactTokens
 
     code = reports.new_tracking_code()
     record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - "%s" %s',
