@@ -9,9 +9,7 @@ download is written to the audit log.
 
 from __future__ import annotations
 
-import re
-
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -21,18 +19,7 @@ from survey.services import exports, results
 
 from . import bp
 from .access import Capability, allow, campaign_or_404, can, unit_or_404
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:40] or "campaign"
-
-
-def _attachment(content: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+from .present import attachment, file_slug
 
 
 def _stored(campaign):
@@ -51,7 +38,7 @@ def _scope(campaign) -> tuple[list[int] | None, str]:
     unit = unit_or_404(unit_id)
     if unit.institution_id != campaign.institution_id:
         abort(404)
-    return [unit.id], f"-{_slug(unit.code)}"
+    return [unit.id], f"-{file_slug(unit.code, 'campaign')}"
 
 
 def _back(campaign):
@@ -75,8 +62,8 @@ def download_scores_csv(campaign_id: int):
         return _back(campaign)
     tables = exports.score_tables(db.session, stored, current_user, unit_ids=unit_ids)
     chosen = next(t for t in tables if t.key == table)
-    return _attachment(exports.table_csv(chosen),
-                       f"{_slug(campaign.name)}{suffix}-{table}.csv", "text/csv")
+    return attachment(exports.table_csv(chosen),
+                       f"{file_slug(campaign.name, 'campaign')}{suffix}-{table}.csv", "text/csv")
 
 
 @bp.get("/campaigns/<int:campaign_id>/results/scores.xlsx")
@@ -91,8 +78,9 @@ def download_scores_xlsx(campaign_id: int):
     if stored is None:
         return _back(campaign)
     tables = exports.score_tables(db.session, stored, current_user, unit_ids=unit_ids)
-    return _attachment(
-        exports.tables_xlsx(tables, lang), f"{_slug(campaign.name)}{suffix}-scores.xlsx",
+    return attachment(
+        exports.tables_xlsx(tables, lang),
+        f"{file_slug(campaign.name, 'campaign')}{suffix}-scores.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -119,5 +107,5 @@ def download_microdata(campaign_id: int):
     exports.record_microdata(db.session, stored, actor=current_user, free_text=free_text,
                              responses=stored.responses, via="staff pages")
     db.session.commit()
-    folder = f"{_slug(campaign.name)}-microdata"
-    return _attachment(exports.zip_package(files, folder), f"{folder}.zip", "application/zip")
+    folder = f"{file_slug(campaign.name, 'campaign')}-microdata"
+    return attachment(exports.zip_package(files, folder), f"{folder}.zip", "application/zip")

@@ -7,11 +7,12 @@ by the views to label charts, so a chart and its table say the same thing.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
-from flask import g
+from flask import Response, g
 from flask_babel import gettext as _
 
 import analysis
@@ -164,3 +165,18 @@ class Labels:
 
     def dimension(self, key: str) -> str:
         return localized(self.instrument.dimension_labels.get(key), key)
+
+
+def file_slug(text: str, fallback: str) -> str:
+    """A part of a download's file name from a campaign's name or an
+    office's code: ASCII letters and digits joined by dashes."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:40] or fallback
+
+
+def attachment(content: bytes, filename: str, mimetype: str) -> Response:
+    """A download, never cached (``X-Content-Type-Options`` is set for every
+    response in ``survey/web.py``)."""
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -9,9 +9,7 @@ page shows to the same person (small cells hidden from heads of office).
 
 from __future__ import annotations
 
-import re
-
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,7 +20,7 @@ from survey.services import actions, dashboard, exports, pdf, results
 
 from . import bp
 from .access import Capability, allow, campaign_or_404, unit_or_404
-from .present import Labels, index2
+from .present import Labels, attachment, file_slug, index2
 
 
 def _bar(label: str, estimate: dashboard.Estimate, band: str | None, bands: list[str]):
@@ -108,17 +106,6 @@ def full_view() -> StaffUser:
 # -- routes -----------------------------------------------------------------------
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:40] or "report"
-
-
-def _pdf_response(content: bytes, filename: str) -> Response:
-    response = Response(content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _office(campaign_id: int, unit_id: int):
     campaign = campaign_or_404(campaign_id)
     unit = unit_or_404(unit_id)
@@ -158,8 +145,9 @@ def office_report_pdf(campaign_id: int, unit_id: int):
                                                      unit_id=unit.id))
     if back:
         return back
-    return _pdf_response(office_pdf(campaign, unit, current_user, stored),
-                         f"{_slug(campaign.name)}-{_slug(unit.code)}.pdf")
+    return attachment(office_pdf(campaign, unit, current_user, stored),
+                      f"{file_slug(campaign.name, 'report')}-{file_slug(unit.code, 'report')}.pdf",
+                      "application/pdf")
 
 
 @bp.get("/campaigns/<int:campaign_id>/results/report")
@@ -183,6 +171,6 @@ def results_report_pdf(campaign_id: int):
                                                      campaign_id=campaign.id))
     if back:
         return back
-    return _pdf_response(institution_pdf(campaign, current_user, stored),
-                         f"{_slug(campaign.name)}-results.pdf")
+    return attachment(institution_pdf(campaign, current_user, stored),
+                      f"{file_slug(campaign.name, 'report')}-results.pdf", "application/pdf")
 

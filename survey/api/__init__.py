@@ -15,8 +15,6 @@ people at ``/static/api/index.html``.
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import Blueprint, current_app, g, request
 from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import HTTPException
@@ -25,6 +23,7 @@ from survey.admin import access
 from survey.clients import client_key
 from survey.extensions import csrf, db, limiter
 from survey.services import api_tokens
+from survey.services.tokens import token_hash
 
 from .errors import ApiError, from_api_error, from_http, problem
 
@@ -44,7 +43,7 @@ def _rate_key() -> str:
     """Per token (its digest, never the token), else per client."""
     token = bearer_token()
     if token:
-        return "api-token:" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:32]
+        return "api-token:" + token_hash(token)[:32]
     return "api-client:" + client_key()
 
 

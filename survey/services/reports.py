@@ -17,7 +17,6 @@ managers hold only ``VIEW_REPORT_COUNTS`` and see counts
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from survey.models import (
 )
 
 from . import audit, photos, staff
+from .tokens import token_hash
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 CODE_GROUPS, GROUP_SIZE = 4, 4
@@ -91,17 +91,13 @@ def normalise_code(text: str) -> str | None:
     return "-".join(raw[i:i + GROUP_SIZE] for i in range(0, len(raw), GROUP_SIZE))
 
 
-def _code_hash(code: str) -> str:
-    return hashlib.sha256(code.encode("ascii")).hexdigest()
-
-
 def find_by_code(session: Session, text: str) -> CitizenReport | None:
     """The report a tracking code (as typed) belongs to, or None."""
     code = normalise_code(text)
     if code is None:
         return None
     return session.scalar(select(CitizenReport)
-                          .where(CitizenReport.tracking_hash == _code_hash(code)))
+                          .where(CitizenReport.tracking_hash == token_hash(code)))
 
 
 # -- filing -------------------------------------------------------------------
@@ -216,7 +212,7 @@ def file_report(session: Session, new: NewReport, *, today: date) -> tuple[Citiz
         campaign = None
     code = new_tracking_code()
     report = CitizenReport(
-        tracking_hash=_code_hash(code), unit=unit, campaign=campaign, category=category,
+        tracking_hash=token_hash(code), unit=unit, campaign=campaign, category=category,
         description=new.description.strip(), occurred_on=new.occurred_on,
         amount_requested=amount, wants_contact=contact is not None, contact=contact,
         status=ReportStatus.RECEIVED, received_on=today)

@@ -7,7 +7,6 @@ Nothing here runs on a GET except :func:`resolve_invitation`,
 from __future__ import annotations
 
 import base64
-import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -427,7 +426,7 @@ def _forget_sqlite_history(session: Session) -> None:
 def claim_start(session: Session, nonce: str, *, expires_on: date) -> bool:
     """Record that the first-view stamp with ``nonce`` has started a
     questionnaire. False if it had already: a replayed stamp. Commits."""
-    digest = hashlib.sha256(nonce.encode("utf-8")).hexdigest()
+    digest = token_hash(nonce)
     try:
         session.execute(insert(UsedStart).values(nonce_hash=digest, expires_on=expires_on))
         session.commit()
