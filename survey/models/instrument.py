@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 
 from sqlalchemy import String, Text, UniqueConstraint, event, func, inspect, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,7 +35,10 @@ class InstrumentVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     instrument_key: Mapped[str] = mapped_column(String(100))
     version: Mapped[str] = mapped_column(String(40))
-    content: Mapped[str] = mapped_column(Text)
+    # Deferred: the text is 50-60 KB and every page request loads the
+    # version; the parsed instrument is cached by checksum (below), so the
+    # text is read only on a cache miss or an export.
+    content: Mapped[str] = mapped_column(Text, deferred=True)
     format: Mapped[str] = mapped_column(String(8), default="yaml")
     checksum: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -44,18 +46,27 @@ class InstrumentVersion(Base):
     @property
     def instrument(self) -> analysis.Instrument:
         """The parsed instrument (validated when the version was stored)."""
-        return _parse(self.checksum, self.content, self.format)
+        key = (self.checksum, self.format)
+        parsed = _PARSED.get(key)
+        if parsed is None:
+            parsed = analysis.parse_instrument(
+                self.content, source=f"instrument {self.checksum[:12]}", format=self.format)
+            while len(_PARSED) >= _PARSED_MAX:
+                _PARSED.pop(next(iter(_PARSED)))   # the oldest entry
+            _PARSED[key] = parsed
+        return parsed
 
     @property
     def label(self) -> str:
         return f"{self.instrument_key} {self.version}"
 
 
-@lru_cache(maxsize=32)
-def _parse(checksum: str, content: str, fmt: str) -> analysis.Instrument:
-    # Keyed by checksum: a version's text never changes, and parsing a large
-    # YAML file on every request would dominate page time.
-    return analysis.parse_instrument(content, source=f"instrument {checksum[:12]}", format=fmt)
+#: Parsed instruments by (checksum, format). The checksum is SHA-256 of the
+#: text, and a version's text never changes once answered (the ORM guard
+#: below and a trigger in the database), so parsing the YAML file on every
+#: request, or even reading it, is never needed twice per process.
+_PARSED: dict[tuple[str, str], analysis.Instrument] = {}
+_PARSED_MAX = 32
 
 
 @event.listens_for(InstrumentVersion, "before_update")

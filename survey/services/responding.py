@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, load_only
 
 import analysis
 from survey import clock
@@ -113,6 +113,35 @@ class Progress:
                    payload.get("started"), stored=True)
 
 
+# Every page request resolves its link first, so these statements are
+# built once (SQLAlchemy then reuses their compiled form without computing a
+# cache key per request) and fetch the link with its campaign, instrument
+# version and office in one query. A page never needs an invitee's phone or
+# e-mail address, so they are not read (benchmarks/load.py).
+_INVITATION_BY_HASH = (
+    select(Invitation)
+    .where(Invitation.token_hash == bindparam("digest"))
+    .options(load_only(Invitation.campaign_id, Invitation.unit_id, Invitation.respondent_group,
+                       Invitation.expires_on, Invitation.used, Invitation.revoked),
+             joinedload(Invitation.campaign).joinedload(Campaign.instrument_version),
+             joinedload(Invitation.unit))
+)
+_OPEN_LINK_BY_CODE = (
+    select(OpenLink)
+    .where(OpenLink.code == bindparam("code"))
+    .options(joinedload(OpenLink.campaign).joinedload(Campaign.instrument_version),
+             joinedload(OpenLink.unit))
+)
+_PROGRESS_BY_KEY = select(PartialAnswer.payload).where(PartialAnswer.key == bindparam("key"))
+# On the table, not the mapped class: a plain UPDATE, without the ORM's
+# bookkeeping for objects in the session (there are none of this class).
+_SAVE_PROGRESS = (
+    update(PartialAnswer.__table__)
+    .where(PartialAnswer.__table__.c.key == bindparam("b_key"))
+    .values(payload=bindparam("b_payload"), expires_on=bindparam("b_expires_on"))
+)
+
+
 def _check_campaign(campaign: Campaign, today: date) -> None:
     if campaign.status == CampaignStatus.CLOSED or today > campaign.closes_on:
         raise LinkProblem("closed", campaign)
@@ -129,12 +158,7 @@ def resolve_invitation(session: Session, token: str, *, today: date) -> Responde
         unknown, used, replaced (revoked for a new one), expired, closed or not_open.
     """
     digest = token_hash(token)
-    # One query for the invitation, its campaign, instrument version and
-    # office: every page request resolves its link first (benchmarks/load.py).
-    invitation = session.scalar(
-        select(Invitation).where(Invitation.token_hash == digest)
-        .options(joinedload(Invitation.campaign).joinedload(Campaign.instrument_version),
-                 joinedload(Invitation.unit)))
+    invitation = session.scalar(_INVITATION_BY_HASH, {"digest": digest})
     if invitation is None:
         raise LinkProblem("unknown")
     campaign = invitation.campaign
@@ -166,10 +190,7 @@ def answered(session: Session, link: RespondentLink) -> bool:
 
 def resolve_open_link(session: Session, code: str, *, today: date) -> RespondentLink:
     """The open link's campaign and unit; citizens answer as the external group."""
-    link = session.scalar(
-        select(OpenLink).where(OpenLink.code == code)
-        .options(joinedload(OpenLink.campaign).joinedload(Campaign.instrument_version),
-                 joinedload(OpenLink.unit)))
+    link = session.scalar(_OPEN_LINK_BY_CODE, {"code": code})
     if link is None or not link.active:
         raise LinkProblem("unknown")
     campaign = link.campaign
@@ -184,10 +205,10 @@ def resolve_open_link(session: Session, code: str, *, today: date) -> Respondent
 def load_progress(session: Session, secret: str) -> Progress | None:
     """The saved answers for this link secret, or None if nothing is saved."""
     sealed = SealedKey(secret)
-    row = session.get(PartialAnswer, sealed.key_id)
-    if row is None:
+    stored = session.execute(_PROGRESS_BY_KEY, {"key": sealed.key_id}).scalar()
+    if stored is None:
         return None
-    payload = sealed.open(row.payload)
+    payload = sealed.open(stored)
     return Progress.from_payload(payload) if payload is not None else None
 
 
@@ -210,9 +231,9 @@ def save_progress(session: Session, link: RespondentLink, secret: str, progress:
     values = {"payload": sealed.seal(progress.to_payload()),
               "expires_on": today + timedelta(days=keep_days)}
     if progress.stored:
-        updated = session.execute(update(PartialAnswer)
-                                  .where(PartialAnswer.key == sealed.key_id)
-                                  .values(**values)).rowcount
+        updated = session.execute(_SAVE_PROGRESS, {
+            "b_key": sealed.key_id, "b_payload": values["payload"],
+            "b_expires_on": values["expires_on"]}).rowcount
         if updated != 1:
             session.rollback()
             return False
