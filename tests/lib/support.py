@@ -69,3 +69,20 @@ def sign_in(client, email: str, password: str = PASSWORD):
     token = csrf_of(client.get("/staff/login").get_data(as_text=True))
     return client.post("/staff/login", data={"email": email, "password": password,
                                              "csrf_token": token})
+
+
+def run_survey(capsys, *args: str) -> tuple[int, str, str]:
+    """Run the ``survey`` command in this process (as ``survey *args``) and
+    return (exit code, stdout, stderr). Its settings come from the
+    environment, as they would for the real command: set them with
+    ``monkeypatch.setenv`` first."""
+    from survey.cli import main
+
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -8,8 +8,8 @@ import csv
 
 import pytest
 from sqlalchemy import func, select
+from support import run_survey
 
-from survey.cli import main
 from survey.models import Campaign, Invitation, ListEntry, Unit
 
 OFFICES = "code,name,parent_code,population_internal\nDINKES,Dinas Kesehatan,,40\n" \
@@ -29,14 +29,7 @@ def survey(app, database_url, tmp_path, monkeypatch, capsys):
         monkeypatch.setenv(name, value)
 
     def run(*args: str):
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_survey(capsys, *args)
 
     return run
 

@@ -10,10 +10,10 @@ import subprocess
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
+from support import run_survey
 
 import analysis
 from survey.admin.present import two_decimals
-from survey.cli import main
 from survey.models import AuditEntry
 from survey.services import results
 
@@ -27,14 +27,7 @@ def survey(app, database_url, tmp_path, monkeypatch, capsys):
         monkeypatch.setenv(name, value)
 
     def run(*args: str):
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_survey(capsys, *args)
 
     return run
 
