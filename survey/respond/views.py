@@ -67,11 +67,17 @@ class _Respondent:
     def __init__(self, kind: str, code: str):
         self.kind, self.code = kind, code
         if kind == "r":
-            self.link = responding.resolve_invitation(db.session, code, today=_today())
             self.secret = code
+            self.link = responding.resolve_invitation(db.session, code, today=_today())
         else:
-            self.link = responding.resolve_open_link(db.session, code, today=_today())
             self.secret = session.get("open", {}).get(code)
+            self.link = responding.resolve_open_link(db.session, code, today=_today(),
+                                                     secret=self.secret)
+
+    @property
+    def progress(self) -> Progress | None:
+        """The answers saved so far (read with the link)."""
+        return self.link.progress
 
     def url(self, endpoint: str, **values) -> str:
         return url_for(f"respond.{endpoint}", kind=self.kind, code=self.code, **values)
@@ -272,9 +278,7 @@ def intro(kind: str, code: str):
     respondent = _resolve(kind, code)
     if _answered_here(respondent):
         return _refuse_second_answer(respondent)
-    progress = (
-        responding.load_progress(db.session, respondent.secret) if respondent.secret else None
-    )
+    progress = respondent.progress
     resume_at = (first_open_page(respondent.link.pages, progress.done, progress.answers)
                  if progress else None)
     started = None if resume_at else _first_view_stamp()
@@ -299,8 +303,7 @@ def start(kind: str, code: str):
     respondent = _resolve(kind, code)
     if _answered_here(respondent):
         return _refuse_second_answer(respondent)
-    secret = respondent.secret
-    progress = responding.load_progress(db.session, secret) if secret else None
+    progress = respondent.progress
     if progress is None:
         started = _started_from(request.form.get("started", ""))
         if respondent.kind == "o":
@@ -335,9 +338,7 @@ def page(kind: str, code: str, number: int):
             responding.discard_progress(db.session, respondent.secret)
         respondent.forget_open_secret()
         return redirect(_finished_url(respondent), code=303)
-    progress = (
-        responding.load_progress(db.session, respondent.secret) if respondent.secret else None
-    )
+    progress = respondent.progress
     if progress is None:
         if request.method == "POST" and (
                 (respondent.kind == "o" and respondent.secret)
@@ -432,9 +433,7 @@ def draft(kind: str, code: str, number: int):
     204 when saved; 410 when there is nothing to save into (already sent,
     or expired); 400 for a page not reached or an answer no page offers."""
     respondent = _resolve(kind, code)
-    progress = (
-        responding.load_progress(db.session, respondent.secret) if respondent.secret else None
-    )
+    progress = respondent.progress
     if progress is None:
         return _bare(410)
     pages = respondent.link.pages

@@ -83,6 +83,9 @@ class RespondentLink:
     group: str
     version: InstrumentVersion
     invitation_hash: str | None = None
+    #: The answers saved under the secret the link was resolved with, read
+    #: in the same query as the link (None: nothing saved, or no secret).
+    progress: Progress | None = None
 
     @property
     def instrument(self) -> analysis.Instrument:
@@ -115,11 +118,14 @@ class Progress:
 
 # Every page request resolves its link first, so these statements are
 # built once (SQLAlchemy then reuses their compiled form without computing a
-# cache key per request) and fetch the link with its campaign, instrument
-# version and office in one query. A page never needs an invitee's phone or
-# e-mail address, so they are not read (benchmarks/load.py).
+# cache key per request) and fetch, in one query, the link with its
+# campaign, instrument version and office and the answers saved so far under
+# the link's secret. A page never needs an invitee's phone or e-mail
+# address, so they are not read (benchmarks/load.py).
+_SAVED = (select(PartialAnswer.payload)
+          .where(PartialAnswer.key == bindparam("key")).scalar_subquery())
 _INVITATION_BY_HASH = (
-    select(Invitation)
+    select(Invitation, _SAVED)
     .where(Invitation.token_hash == bindparam("digest"))
     .options(load_only(Invitation.campaign_id, Invitation.unit_id, Invitation.respondent_group,
                        Invitation.expires_on, Invitation.used, Invitation.revoked),
@@ -127,7 +133,7 @@ _INVITATION_BY_HASH = (
              joinedload(Invitation.unit))
 )
 _OPEN_LINK_BY_CODE = (
-    select(OpenLink)
+    select(OpenLink, _SAVED)
     .where(OpenLink.code == bindparam("code"))
     .options(joinedload(OpenLink.campaign).joinedload(Campaign.instrument_version),
              joinedload(OpenLink.unit))
@@ -158,9 +164,11 @@ def resolve_invitation(session: Session, token: str, *, today: date) -> Responde
         unknown, used, replaced (revoked for a new one), expired, closed or not_open.
     """
     digest = token_hash(token)
-    invitation = session.scalar(_INVITATION_BY_HASH, {"digest": digest})
-    if invitation is None:
+    sealed = SealedKey(token)   # a personal link's answers are kept under its token
+    row = session.execute(_INVITATION_BY_HASH, {"digest": digest, "key": sealed.key_id}).first()
+    if row is None:
         raise LinkProblem("unknown")
+    invitation = row[0]
     campaign = invitation.campaign
     if invitation.used:
         raise LinkProblem("used", campaign)
@@ -176,6 +184,7 @@ def resolve_invitation(session: Session, token: str, *, today: date) -> Responde
         invitation.respondent_group,
         campaign.instrument_version,
         digest,
+        _opened(sealed, row[1]),
     )
 
 
@@ -188,24 +197,34 @@ def answered(session: Session, link: RespondentLink) -> bool:
                                .where(Invitation.token_hash == link.invitation_hash)))
 
 
-def resolve_open_link(session: Session, code: str, *, today: date) -> RespondentLink:
-    """The open link's campaign and unit; citizens answer as the external group."""
-    link = session.scalar(_OPEN_LINK_BY_CODE, {"code": code})
-    if link is None or not link.active:
+def resolve_open_link(session: Session, code: str, *, today: date,
+                      secret: str | None = None) -> RespondentLink:
+    """The open link's campaign and unit; citizens answer as the external
+    group. With ``secret`` (this browser's, for this link), the answers saved
+    under it come with the link."""
+    sealed = SealedKey(secret) if secret else None
+    row = session.execute(_OPEN_LINK_BY_CODE,
+                          {"code": code, "key": sealed.key_id if sealed else None}).first()
+    if row is None or not row[0].active:
         raise LinkProblem("unknown")
+    link = row[0]
     campaign = link.campaign
     _check_campaign(campaign, today)
     if OPEN_LINK_GROUP not in campaign.instrument_version.instrument.groups:
         raise LinkProblem("unknown")
     return RespondentLink(
-        Channel.OPEN, campaign, link.unit, OPEN_LINK_GROUP, campaign.instrument_version
+        Channel.OPEN, campaign, link.unit, OPEN_LINK_GROUP, campaign.instrument_version,
+        progress=_opened(sealed, row[1]) if sealed else None,
     )
 
 
 def load_progress(session: Session, secret: str) -> Progress | None:
     """The saved answers for this link secret, or None if nothing is saved."""
     sealed = SealedKey(secret)
-    stored = session.execute(_PROGRESS_BY_KEY, {"key": sealed.key_id}).scalar()
+    return _opened(sealed, session.execute(_PROGRESS_BY_KEY, {"key": sealed.key_id}).scalar())
+
+
+def _opened(sealed: SealedKey, stored: bytes | None) -> Progress | None:
     if stored is None:
         return None
     payload = sealed.open(stored)

@@ -1,8 +1,9 @@
 """Every respondent page resolves its link first; under load that is the hot
 path (benchmarks/load.py). Resolving a link and reading what the page needs
-(campaign, office, instrument) is one query, not one per relation, and it
-reads neither the invitee's phone or e-mail address nor the 60 KB instrument
-text (parsed instruments are cached by checksum)."""
+(campaign, office, instrument, the answers saved so far) is one query, not
+one per relation, and it reads neither the invitee's phone or e-mail
+address nor the 60 KB instrument text (parsed instruments are cached by
+checksum)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import event
 from survey import clock
 from survey.extensions import db
 from survey.services import responding
+from survey.services.responding import Progress
 
 
 def _statements(app, work) -> list[str]:
@@ -48,3 +50,40 @@ def test_an_open_link_resolves_in_one_query(app, factory):
     statements = _statements(
         app, lambda s, today: responding.resolve_open_link(s, link.code, today=today))
     assert len(statements) == 1 and ".content" not in statements[0]
+
+
+def _save(app, resolve, secret: str, answers: dict) -> None:
+    with app.app_context():
+        today = clock.today(app.config["TIMEZONE"])
+        link = resolve(db.session, today)
+        assert responding.save_progress(db.session, link, secret, Progress(answers, {1}),
+                                        today=today, keep_days=7)
+        db.session.close()
+
+
+def test_a_personal_link_brings_its_saved_answers_in_the_same_query(app, factory):
+    _, token = factory.invitation(factory.campaign())
+    resolve = lambda s, today: responding.resolve_invitation(s, token, today=today)  # noqa: E731
+    _save(app, resolve, token, {"INT_A1": "4"})
+    found = []
+    statements = _statements(app, lambda s, today: found.append(resolve(s, today)) or found[-1])
+    assert len(statements) == 1
+    assert found[-1].progress.answers == {"INT_A1": "4"} and found[-1].progress.done == {1}
+
+
+def test_an_open_link_brings_this_browsers_saved_answers_in_the_same_query(app, factory):
+    code = factory.open_link(factory.campaign()).code
+    mine = "browser-secret"  # noqa: S105 - an open link's per-browser secret, made up
+
+    def resolve(s, today, secret=mine):
+        return responding.resolve_open_link(s, code, today=today, secret=secret)
+
+    _save(app, resolve, mine, {"EXT_A1": "3"})
+    found = []
+    statements = _statements(app, lambda s, today: found.append(resolve(s, today)) or found[-1])
+    assert len(statements) == 1 and found[-1].progress.answers == {"EXT_A1": "3"}
+    # Another browser's secret, or none, sees nothing.
+    with app.app_context():
+        today = clock.today(app.config["TIMEZONE"])
+        assert resolve(db.session, today, secret="another-browser").progress is None
+        assert resolve(db.session, today, secret=None).progress is None
