@@ -153,7 +153,8 @@ def _answered_here(respondent: _Respondent) -> bool:
 def _refuse_second_answer(respondent: _Respondent):
     """The honest page for a browser that has already sent its answers for
     this office in this campaign."""
-    return render_template("respond/answered_here.html", link=respondent.link), 409
+    return render_template("respond/answered_here.html", link=respondent.link,
+                           code=respondent.code), 409
 
 
 def _remember_answered(response, link) -> None:
@@ -482,7 +483,7 @@ def _render_page(respondent: _Respondent, current, progress: Progress, *, errors
 def _finished_url(respondent: _Respondent) -> str:
     # Citizens (open links) are offered the report page; staff are not.
     if respondent.kind == "o":
-        session["citizen_finished"] = True
+        session["citizen_finished"] = respondent.code   # offers /lapor for this office
     return url_for("respond.finished")
 
 
@@ -522,12 +523,15 @@ def _report_note(current, pages) -> bool:
     return bool(follow_ups) and current is follow_ups[-1]
 
 
-def report_url() -> str:
-    """The citizens' report page (/lapor), through its view when there is one."""
+def report_url(code: str | None = None) -> str:
+    """The citizens' report page (/lapor), through its view when there is
+    one; with an open link's ``code``, the page opens with that link's
+    office and campaign chosen (the citizen came from that office's poster)."""
+    query = {"o": code} if code and _LINK_CODE.fullmatch(code) else {}
     for rule in current_app.url_map.iter_rules():
         if rule.rule == "/lapor" and "GET" in (rule.methods or ()):
-            return url_for(rule.endpoint)
-    return "/lapor"
+            return url_for(rule.endpoint, **query)
+    return "/lapor" + (f"?o={code}" if query else "")
 
 
 @bp.app_context_processor

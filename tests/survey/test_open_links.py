@@ -126,7 +126,8 @@ def test_one_finished_response_per_browser_campaign_and_office(client, factory, 
     again = client.get(f"/o/{link.code}")
     assert again.status_code == 409
     text = again.get_data(as_text=True)
-    assert "Anda sudah menjawab untuk kantor ini" in text and "/lapor" in text
+    assert "Anda sudah menjawab untuk kantor ini" in text
+    assert f'href="/lapor?o={link.code}"' in text   # the report form opens on this office
     # Starting with a form kept from before is refused the same way.
     refused = client.post(f"/o/{link.code}/mulai", data={"csrf_token": csrf_of(text)
                                                           or browser.token})
@@ -272,15 +273,19 @@ def test_an_open_page_shows_the_report_link_where_due(client, factory):
     link = factory.open_link(campaign)
     browser = Browser(client, f"/o/{link.code}")
     browser.start()
-    assert 'href="/lapor"' not in browser.get("/1").get_data(as_text=True)
+    assert 'href="/lapor' not in browser.get("/1").get_data(as_text=True)
     import survey.respond.views as views
 
     original = views.BRIBE_DIMENSION
     views.BRIBE_DIMENSION = "alpha"   # the small instrument's first page plays the part
     try:
-        assert 'href="/lapor"' in browser.get("/1").get_data(as_text=True)
+        page = browser.get("/1").get_data(as_text=True)
     finally:
         views.BRIBE_DIMENSION = original
+    # The report form the note leads to opens with this office and campaign chosen.
+    assert f'href="/lapor?o={link.code}"' in page
+    form = client.get(f"/lapor?o={link.code}").get_data(as_text=True)
+    assert re.search(rf'<option value="{link.unit_id}"[^>]*selected', form)
 
 
 def test_thank_you_page_offers_the_report_page_to_citizens_only(client, link, factory, campaign):
@@ -289,7 +294,7 @@ def test_thank_you_page_offers_the_report_page_to_citizens_only(client, link, fa
     browser = Browser(client, f"/o/{link.code}")
     browser.start()
     _finish(browser)
-    assert 'href="/lapor"' in client.get("/selesai").get_data(as_text=True)
+    assert f'href="/lapor?o={link.code}"' in client.get("/selesai").get_data(as_text=True)
     _, token = factory.invitation(campaign)
     Browser(client, f"/r/{token}").answer_all(PAGE_ANSWERS)
-    assert 'href="/lapor"' not in client.get("/selesai").get_data(as_text=True)
+    assert 'href="/lapor' not in client.get("/selesai").get_data(as_text=True)
