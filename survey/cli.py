@@ -96,12 +96,17 @@ def cli() -> None:
 
 
 def _app(*, require_schema: bool = True):
-    """The application with a verified database connection."""
+    """The application with a verified database connection. Its engine is
+    disposed of when the command ends, also when the check below refuses, so
+    that no pooled connection outlives the command (tests run commands in
+    their own process, where an open psycopg connection left to the garbage
+    collector fails a later test with a ResourceWarning)."""
     from . import create_app
     from .database import check_connection, current_revision, head_revision
     from .extensions import db
 
     app = create_app()
+    click.get_current_context().call_on_close(app.extensions["survey.db"].dispose)
     with app.app_context():
         check_connection(db.engine)
         if require_schema and current_revision(db.engine) != head_revision():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import secrets
 
 import pytest
@@ -10,6 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from support import run_survey
 
 from survey.database import (
     DatabaseUnavailable,
@@ -70,6 +72,19 @@ def test_migrations_upgrade_from_empty_downgrade_to_base_and_upgrade_again(empty
 def test_models_and_migrations_describe_the_same_schema(empty_database):
     upgrade(empty_database)
     assert _model_drift(empty_database) == []
+
+
+def test_commands_close_their_connections_also_when_they_refuse(empty_database, tmp_path,
+                                                                monkeypatch, capsys):
+    """Commands run in the tests' process (tests/lib/support.run_survey): a
+    pooled psycopg connection left to the garbage collector would fail
+    whichever later test it is collected in, so it must fail this one."""
+    monkeypatch.setenv("DATABASE_URL", empty_database.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    code, _, err = run_survey(capsys, "serve")
+    assert code == 2 and "run `survey db upgrade` first" in err
+    assert run_survey(capsys, "db", "current")[1].startswith("base (empty)")
+    gc.collect()
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):

@@ -235,8 +235,11 @@ def test_rate_limits_switch_off(database_url, tmp_path, link):
     app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "i"),
                       "SECRET_KEY": "x" * 32, "TESTING": True, "JOB_RUNNER": "external",
                       "RATE_LIMITS": False, "OPEN_LINK_START_LIMIT": "1 per hour"})
-    for _ in range(3):
-        Browser(app.test_client(), f"/o/{link.code}").start()
+    try:
+        for _ in range(3):
+            Browser(app.test_client(), f"/o/{link.code}").start()
+    finally:
+        app.extensions["survey.db"].dispose()
 
 
 # -- pages for citizens ----------------------------------------------------------
