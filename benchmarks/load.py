@@ -12,10 +12,12 @@ each one opening the link, starting, loading and answering every page,
 sending, and landing on the thank-you page. The run is bounded by
 --respondents and --seconds.
 
-Then, against the same server and with the same number of clients, it
-measures a trivial endpoint (/healthz: one SELECT 1) as this machine's
-ceiling. It prints completed questionnaires per second, page requests per
-second, p50/p95/p99 latency, errors, the ceiling and the ratio.
+Against the same server and with the same number of clients, it measures
+a trivial endpoint (/healthz: one SELECT 1) as this machine's ceiling, half
+of the time before the respondents and half after, so that a change in the
+machine's other load during the run weighs on both figures alike. It
+prints completed questionnaires per second, page requests per second,
+p50/p95/p99 latency, errors, the ceiling and the ratio.
 
 Targets: page requests per second at least 40% of the ceiling, p99 at most
 250 ms, 0 errors. The last line is one JSON object with ratio, p99_ms and
@@ -58,11 +60,18 @@ def main() -> None:
         with fleet.gunicorn(url, workers=args.workers, port=port):
             # Warm every worker (imports, instrument parsing) before measuring.
             fleet.hammer(port, "/healthz", concurrency=args.workers * 2, seconds=1)
+            # The ceiling is measured half before and half after the
+            # respondents, so that a change in the machine's other load
+            # during the run weighs on both figures alike.
+            before = fleet.hammer(port, "/healthz", concurrency=args.concurrency,
+                                  seconds=args.ceiling_seconds / 2)
             done, elapsed = fleet.run_fleet(port, campaign, respondents=args.respondents,
                                             concurrency=args.concurrency,
                                             seconds=args.seconds, seed=args.seed)
-            ceiling_ok, ceiling_errors, ceiling_s = fleet.hammer(
-                port, "/healthz", concurrency=args.concurrency, seconds=args.ceiling_seconds)
+            after = fleet.hammer(port, "/healthz", concurrency=args.concurrency,
+                                 seconds=args.ceiling_seconds / 2)
+            ceiling_ok, ceiling_errors, ceiling_s = (a + b for a, b in
+                                                     zip(before, after, strict=True))
         stored = fleet.counts(url)
 
     completed = sum(1 for _, outcome in done if outcome is True)
@@ -83,7 +92,8 @@ def main() -> None:
     print(f"  stored + waiting in pool  {stored['responses']} + {stored['pending']}, "
           f"used invitations {stored['used']}")
     print(f"  ceiling: GET /healthz     {ceiling:.1f}/s  ({ceiling_ok} in {ceiling_s:.1f} s, "
-          f"{ceiling_errors} errors)")
+          f"{ceiling_errors} errors; {before[0] / before[2]:.1f}/s before the respondents, "
+          f"{after[0] / after[2]:.1f}/s after)")
     ratio = page_rps / ceiling if ceiling else 0.0
     print(f"  ratio                     {ratio:.2f}")
     figures = {"ratio": round(ratio, 3), "p99_ms": round(p99, 1), "errors": errors,
