@@ -524,14 +524,11 @@ def _report_note(current, pages) -> bool:
 
 
 def report_url(code: str | None = None) -> str:
-    """The citizens' report page (/lapor), through its view when there is
-    one; with an open link's ``code``, the page opens with that link's
-    office and campaign chosen (the citizen came from that office's poster)."""
-    query = {"o": code} if code and _LINK_CODE.fullmatch(code) else {}
-    for rule in current_app.url_map.iter_rules():
-        if rule.rule == "/lapor" and "GET" in (rule.methods or ()):
-            return url_for(rule.endpoint, **query)
-    return "/lapor" + (f"?o={code}" if query else "")
+    """The citizens' report page (/lapor); with an open link's ``code``, it
+    opens with that link's office and campaign chosen (the citizen came from
+    that office's poster)."""
+    chosen = isinstance(code, str) and _LINK_CODE.fullmatch(code)
+    return url_for("respond.report_form", **({"o": code} if chosen else {}))
 
 
 @bp.app_context_processor

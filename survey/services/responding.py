@@ -214,7 +214,7 @@ def resolve_open_link(session: Session, code: str, *, today: date,
         raise LinkProblem("unknown")
     return RespondentLink(
         Channel.OPEN, campaign, link.unit, OPEN_LINK_GROUP, campaign.instrument_version,
-        progress=_opened(sealed, row[1]) if sealed else None,
+        progress=_opened(sealed, row[1]),
     )
 
 
@@ -224,8 +224,10 @@ def load_progress(session: Session, secret: str) -> Progress | None:
     return _opened(sealed, session.execute(_PROGRESS_BY_KEY, {"key": sealed.key_id}).scalar())
 
 
-def _opened(sealed: SealedKey, stored: bytes | None) -> Progress | None:
-    if stored is None:
+def _opened(sealed: SealedKey | None, stored: bytes | None) -> Progress | None:
+    """The saved answers ``stored`` opened with ``sealed`` (nothing is
+    stored where there was no key to look under)."""
+    if stored is None or sealed is None:
         return None
     payload = sealed.open(stored)
     return Progress.from_payload(payload) if payload is not None else None
