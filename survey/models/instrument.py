@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import String, Text, UniqueConstraint, event, func, inspect, select
@@ -46,15 +47,7 @@ class InstrumentVersion(Base):
     @property
     def instrument(self) -> analysis.Instrument:
         """The parsed instrument (validated when the version was stored)."""
-        key = (self.checksum, self.format)
-        parsed = _PARSED.get(key)
-        if parsed is None:
-            parsed = analysis.parse_instrument(
-                self.content, source=f"instrument {self.checksum[:12]}", format=self.format)
-            while len(_PARSED) >= _PARSED_MAX:
-                _PARSED.pop(next(iter(_PARSED)))   # the oldest entry
-            _PARSED[key] = parsed
-        return parsed
+        return parsed_instrument(self.checksum, self.format, lambda: self.content)
 
     @property
     def label(self) -> str:
@@ -67,6 +60,21 @@ class InstrumentVersion(Base):
 #: request, or even reading it, is never needed twice per process.
 _PARSED: dict[tuple[str, str], analysis.Instrument] = {}
 _PARSED_MAX = 32
+
+
+def parsed_instrument(checksum: str, text_format: str,
+                      text: Callable[[], str]) -> analysis.Instrument:
+    """The instrument whose text has ``checksum``, parsed once per process;
+    ``text`` reads the text, called only when it is not parsed yet."""
+    key = (checksum, text_format)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = analysis.parse_instrument(text(), source=f"instrument {checksum[:12]}",
+                                           format=text_format)
+        while len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))   # the oldest entry
+        _PARSED[key] = parsed
+    return parsed
 
 
 @event.listens_for(InstrumentVersion, "before_update")

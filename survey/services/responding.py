@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, joinedload, load_only
+from sqlalchemy.orm import Session
 
 import analysis
 from survey import clock
@@ -21,6 +21,7 @@ from survey.models import (
     Campaign,
     CampaignStatus,
     Channel,
+    Institution,
     InstrumentVersion,
     Invitation,
     OpenLink,
@@ -31,6 +32,7 @@ from survey.models import (
     UsedStart,
 )
 from survey.models.base import random_id
+from survey.models.instrument import parsed_instrument
 from survey.questionnaire import Page, build_pages, prune_hidden, validate_response
 
 from . import results
@@ -55,7 +57,7 @@ class LinkProblem(Exception):
     STATUS = {"unknown": 404, "used": 410, "replaced": 410, "expired": 410, "closed": 410,
               "not_open": 403}
 
-    def __init__(self, reason: str, campaign: Campaign | None = None):
+    def __init__(self, reason: str, campaign: LinkCampaign | None = None):
         super().__init__(reason)
         self.reason = reason
         self.campaign = campaign
@@ -73,23 +75,43 @@ class InvalidResponse(Exception):
         self.errors = errors
 
 
+@dataclass(frozen=True)
+class Named:
+    """An office or an institution as a respondent's page shows it."""
+
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class LinkCampaign:
+    """What a respondent's pages need of a campaign, read with the link as
+    plain values (no ORM object: a page request builds none, see
+    :data:`_INVITATION_BY_HASH`)."""
+
+    id: int
+    name: str
+    status: CampaignStatus
+    opens_on: date
+    closes_on: date
+    institution: Named
+
+
 @dataclass
 class RespondentLink:
     """Who is answering what: resolved from a personal or an open link."""
 
     channel: Channel
-    campaign: Campaign
-    unit: Unit
+    campaign: LinkCampaign
+    unit: Named
     group: str
-    version: InstrumentVersion
+    version_id: int
+    instrument: analysis.Instrument
     invitation_hash: str | None = None
     #: The answers saved under the secret the link was resolved with, read
     #: in the same query as the link (None: nothing saved, or no secret).
     progress: Progress | None = None
-
-    @property
-    def instrument(self) -> analysis.Instrument:
-        return self.version.instrument
 
     @property
     def pages(self) -> tuple[Page, ...]:
@@ -116,28 +138,51 @@ class Progress:
                    payload.get("started"), stored=True)
 
 
-# Every page request resolves its link first, so these statements are
-# built once (SQLAlchemy then reuses their compiled form without computing a
-# cache key per request) and fetch, in one query, the link with its
-# campaign, instrument version and office and the answers saved so far under
-# the link's secret. A page never needs an invitee's phone or e-mail
-# address, so they are not read (benchmarks/load.py).
-_SAVED = (select(PartialAnswer.payload)
-          .where(PartialAnswer.key == bindparam("key")).scalar_subquery())
-_INVITATION_BY_HASH = (
-    select(Invitation, _SAVED)
-    .where(Invitation.token_hash == bindparam("digest"))
-    .options(load_only(Invitation.campaign_id, Invitation.unit_id, Invitation.respondent_group,
-                       Invitation.expires_on, Invitation.used, Invitation.revoked),
-             joinedload(Invitation.campaign).joinedload(Campaign.instrument_version),
-             joinedload(Invitation.unit))
+# Every page request resolves its link first: that is the platform's hot
+# path (benchmarks/load.py). These statements are built once (SQLAlchemy
+# then reuses their compiled form without computing a cache key per
+# request) and fetch, in one query, the link, what the page shows of its
+# campaign, office and institution, the instrument version's checksum
+# (parsed instruments are cached by checksum, so its 60 KB text is not
+# read) and the answers saved so far under the link's secret. They select
+# columns, not mapped objects: building ORM objects and their loader state
+# cost a third of a page's CPU, and a page changes none of them. A page
+# never needs an invitee's phone or e-mail address, so they are not read.
+_invitation, _campaign, _unit, _institution, _version = (
+    Invitation.__table__, Campaign.__table__, Unit.__table__, Institution.__table__,
+    InstrumentVersion.__table__)
+_SAVED = (select(PartialAnswer.__table__.c.payload)
+          .where(PartialAnswer.__table__.c.key == bindparam("key")).scalar_subquery())
+_LINK_COLUMNS = (
+    _campaign.c.id.label("campaign_id"), _campaign.c.name.label("campaign_name"),
+    _campaign.c.status, _campaign.c.opens_on, _campaign.c.closes_on,
+    _institution.c.id.label("institution_id"), _institution.c.code.label("institution_code"),
+    _institution.c.name.label("institution_name"),
+    _unit.c.id.label("unit_id"), _unit.c.code.label("unit_code"),
+    _unit.c.name.label("unit_name"),
+    _version.c.id.label("version_id"), _version.c.checksum, _version.c.format,
+    _SAVED.label("saved"),
 )
-_OPEN_LINK_BY_CODE = (
-    select(OpenLink, _SAVED)
-    .where(OpenLink.code == bindparam("code"))
-    .options(joinedload(OpenLink.campaign).joinedload(Campaign.instrument_version),
-             joinedload(OpenLink.unit))
-)
+
+
+def _with_campaign(link_table, *columns):
+    """``columns`` of ``link_table`` and :data:`_LINK_COLUMNS`, joined."""
+    return (select(*columns, *_LINK_COLUMNS)
+            .select_from(link_table
+                         .join(_campaign, _campaign.c.id == link_table.c.campaign_id)
+                         .join(_institution, _institution.c.id == _campaign.c.institution_id)
+                         .join(_version, _version.c.id == _campaign.c.instrument_version_id)
+                         .join(_unit, _unit.c.id == link_table.c.unit_id)))
+
+
+_INVITATION_BY_HASH = _with_campaign(
+    _invitation, _invitation.c.respondent_group, _invitation.c.expires_on, _invitation.c.used,
+    _invitation.c.revoked,
+).where(_invitation.c.token_hash == bindparam("digest"))
+_OPEN_LINK_BY_CODE = _with_campaign(
+    OpenLink.__table__, OpenLink.__table__.c.active,
+).where(OpenLink.__table__.c.code == bindparam("code"))
+_VERSION_TEXT = select(_version.c.content).where(_version.c.id == bindparam("version"))
 _PROGRESS_BY_KEY = select(PartialAnswer.payload).where(PartialAnswer.key == bindparam("key"))
 # On the table, not the mapped class: a plain UPDATE, without the ORM's
 # bookkeeping for objects in the session (there are none of this class).
@@ -148,11 +193,27 @@ _SAVE_PROGRESS = (
 )
 
 
-def _check_campaign(campaign: Campaign, today: date) -> None:
+def _check_campaign(campaign: LinkCampaign, today: date) -> None:
     if campaign.status == CampaignStatus.CLOSED or today > campaign.closes_on:
         raise LinkProblem("closed", campaign)
     if campaign.status == CampaignStatus.DRAFT or today < campaign.opens_on:
         raise LinkProblem("not_open", campaign)
+
+
+def _campaign_of(row) -> LinkCampaign:
+    return LinkCampaign(row.campaign_id, row.campaign_name, row.status, row.opens_on,
+                        row.closes_on,
+                        Named(row.institution_id, row.institution_code, row.institution_name))
+
+
+def _link_of(session: Session, row, campaign: LinkCampaign, channel: Channel, group: str, *,
+             sealed: SealedKey | None, invitation_hash: str | None = None) -> RespondentLink:
+    instrument = parsed_instrument(
+        row.checksum, row.format,
+        lambda: session.execute(_VERSION_TEXT, {"version": row.version_id}).scalar_one())
+    return RespondentLink(channel, campaign, Named(row.unit_id, row.unit_code, row.unit_name),
+                          group, row.version_id, instrument, invitation_hash,
+                          _opened(sealed, row.saved))
 
 
 def resolve_invitation(session: Session, token: str, *, today: date) -> RespondentLink:
@@ -168,24 +229,16 @@ def resolve_invitation(session: Session, token: str, *, today: date) -> Responde
     row = session.execute(_INVITATION_BY_HASH, {"digest": digest, "key": sealed.key_id}).first()
     if row is None:
         raise LinkProblem("unknown")
-    invitation = row[0]
-    campaign = invitation.campaign
-    if invitation.used:
+    campaign = _campaign_of(row)
+    if row.used:
         raise LinkProblem("used", campaign)
-    if invitation.revoked:
+    if row.revoked:
         raise LinkProblem("replaced", campaign)
     _check_campaign(campaign, today)  # "the survey is closed" says more than "expired"
-    if invitation.expires_on < today:
+    if row.expires_on < today:
         raise LinkProblem("expired", campaign)
-    return RespondentLink(
-        Channel.INVITED,
-        campaign,
-        invitation.unit,
-        invitation.respondent_group,
-        campaign.instrument_version,
-        digest,
-        _opened(sealed, row[1]),
-    )
+    return _link_of(session, row, campaign, Channel.INVITED, row.respondent_group,
+                    sealed=sealed, invitation_hash=digest)
 
 
 def answered(session: Session, link: RespondentLink) -> bool:
@@ -205,17 +258,14 @@ def resolve_open_link(session: Session, code: str, *, today: date,
     sealed = SealedKey(secret) if secret else None
     row = session.execute(_OPEN_LINK_BY_CODE,
                           {"code": code, "key": sealed.key_id if sealed else None}).first()
-    if row is None or not row[0].active:
+    if row is None or not row.active:
         raise LinkProblem("unknown")
-    link = row[0]
-    campaign = link.campaign
+    campaign = _campaign_of(row)
     _check_campaign(campaign, today)
-    if OPEN_LINK_GROUP not in campaign.instrument_version.instrument.groups:
+    link = _link_of(session, row, campaign, Channel.OPEN, OPEN_LINK_GROUP, sealed=sealed)
+    if OPEN_LINK_GROUP not in link.instrument.groups:
         raise LinkProblem("unknown")
-    return RespondentLink(
-        Channel.OPEN, campaign, link.unit, OPEN_LINK_GROUP, campaign.instrument_version,
-        progress=_opened(sealed, row[1]),
-    )
+    return link
 
 
 def load_progress(session: Session, secret: str) -> Progress | None:
@@ -328,7 +378,7 @@ def submit(
     seal = _pending_seal(secret_key)
     session.add(sealed_pending(
         seal, campaign_id=link.campaign.id, unit_id=link.unit.id, group=link.group,
-        instrument_version_id=link.version.id, channel=link.channel, answers=answers,
+        instrument_version_id=link.version_id, channel=link.channel, answers=answers,
         cells=analysis.encode_answers(instrument, link.group, answers), duration_s=duration,
         submitted_on=today))
     session.commit()
