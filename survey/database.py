@@ -103,6 +103,8 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
 
 #: Execution option of a transaction that only reads (see :func:`read_only`).
 READ_ONLY = "survey_read_only"
+#: The isolation level of work without a transaction (:func:`statement_by_statement`).
+AUTOCOMMIT = "AUTOCOMMIT"
 
 
 def _sqlite_on_begin(connection) -> None:
@@ -114,9 +116,34 @@ def _sqlite_on_begin(connection) -> None:
     # mode it reads its snapshot while writers commit, so a long read (scoring
     # a big campaign) does not stop a single submission.
     options = connection.get_execution_options()
-    if options.get("isolation_level") == "AUTOCOMMIT":
+    if options.get("isolation_level") == AUTOCOMMIT:
         return
     connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+def statement_by_statement(session: Session) -> None:
+    """Let each statement the session runs from now on commit on its own,
+    until its work ends (a commit, a rollback or closing returns the
+    connection to the pool, which restores transactions).
+
+    For requests whose reads are single queries and whose writes are
+    single statements guarded by their row counts (the respondent's pages,
+    survey/respond/views.py): they gain nothing from a transaction, and
+    skipping it saves the BEGIN and the COMMIT or ROLLBACK, two of a page's
+    four round trips to PostgreSQL. On SQLite such a read no longer takes
+    the write lock (see :func:`_sqlite_on_begin`). Work that must be atomic
+    runs in a transaction of its own after closing the session
+    (:func:`in_autocommit` tells). Inside a transaction already begun,
+    nothing changes."""
+    if not session.in_transaction():
+        session.connection(execution_options={"isolation_level": AUTOCOMMIT})
+
+
+def in_autocommit(session: Session) -> bool:
+    """Whether the session's statements are committing one by one
+    (:func:`statement_by_statement`)."""
+    return session.in_transaction() and (
+        session.connection().get_execution_options().get("isolation_level") == AUTOCOMMIT)
 
 
 @contextmanager

@@ -26,6 +26,7 @@ from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from survey import clock
+from survey.database import statement_by_statement
 from survey.extensions import db, limiter
 from survey.i18n import COOKIE, LANGUAGES
 from survey.models import Campaign, CampaignStatus, OpenLink, Unit
@@ -66,6 +67,9 @@ class _Respondent:
 
     def __init__(self, kind: str, code: str):
         self.kind, self.code = kind, code
+        # A page reads in one query and saves in one statement: no
+        # transaction around them (sending the answers has its own).
+        statement_by_statement(db.session)
         if kind == "r":
             self.secret = code
             self.link = responding.resolve_invitation(db.session, code, today=_today())
@@ -398,6 +402,7 @@ def page(kind: str, code: str, number: int):
         return redirect(respondent.url("page", number=target), code=303)
 
     progress.done.add(number)
+    db.session.close()   # sending is atomic: a transaction of its own
     try:
         outcome = responding.submit(db.session, link, respondent.secret, progress,
                                     today=_today(), batch=current_app.config["ANONYMITY_BATCH"])

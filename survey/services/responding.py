@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 import analysis
 from survey import clock
+from survey.database import in_autocommit
 from survey.models import (
     Campaign,
     CampaignStatus,
@@ -351,6 +352,8 @@ def submit(
         When the answers do not satisfy the pinned instrument; nothing is
         stored and the saved answers are kept.
     """
+    if in_autocommit(session):
+        raise RuntimeError("submit() needs a transaction: close the session first")
     instrument = link.instrument
     answers = prune_hidden(instrument, link.group, progress.answers)
     errors = validate_response(instrument, link.group, answers)

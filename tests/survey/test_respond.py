@@ -9,9 +9,12 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 from support import PAGE_ANSWERS, Browser, csrf_of
 
+from survey.database import statement_by_statement
+from survey.extensions import db
 from survey.models import (
     Base,
     CampaignStatus,
@@ -312,8 +315,9 @@ def test_a_tap_overtaken_by_the_first_one_says_the_answers_were_sent(personal, s
 
     def overtaken(db_session, token, *, today):
         link = resolve(db_session, token, today=today)
-        progress = responding.load_progress(db_session, token)
-        assert responding.submit(db_session, link, token, progress, today=today).stored
+        with Session(db_session.get_bind()) as first_tap:   # the other request
+            progress = responding.load_progress(first_tap, token)
+            assert responding.submit(first_tap, link, token, progress, today=today).stored
         return link
 
     monkeypatch.setattr(responding, "resolve_invitation", overtaken)
@@ -321,6 +325,53 @@ def test_a_tap_overtaken_by_the_first_one_says_the_answers_were_sent(personal, s
     assert second.status_code == 410
     assert "Jawaban ini sudah terkirim" in second.get_data(as_text=True)
     assert _count(session, Response) + _count(session, PendingResponse) == 1
+
+
+def _statements_during(app, work) -> list[tuple[str, str | None]]:
+    """(first word, isolation level) of each statement ``work`` sends."""
+    seen = []
+
+    def listener(connection, _cursor, statement, *_args):
+        seen.append((statement.split()[0].upper(),
+                     connection.get_execution_options().get("isolation_level")))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return seen
+
+
+def test_pages_need_no_transaction_and_sending_has_one(personal, app, session):
+    """A page reads in one query and saves in one statement guarded by its
+    row count: no BEGIN and no COMMIT or ROLLBACK around them (two of a
+    page's four round trips to PostgreSQL; on SQLite the read took the
+    write lock). Sending claims the link and stores the response in one
+    transaction, all or nothing."""
+    browser, _ = personal
+    browser.start()
+    pages = _statements_during(app, lambda: [browser.answer(n, PAGE_ANSWERS[n]) for n in (1, 2, 3)])
+    assert pages and all(level == "AUTOCOMMIT" for _, level in pages)
+    assert "BEGIN" not in {word for word, _ in pages}
+    sending = _statements_during(app, lambda: browser.answer(4, PAGE_ANSWERS[4], "submit"))
+    claims = [level for word, level in sending if word == "UPDATE"]
+    assert claims and "AUTOCOMMIT" not in claims
+    assert _count(session, Response) + _count(session, PendingResponse) == 1
+
+
+def test_sending_refuses_to_run_without_a_transaction(personal, app, session, today):
+    _, invitation = personal
+    token = personal[0].base.rsplit("/", 1)[1]
+    with app.test_request_context():
+        statement_by_statement(db.session)
+        link = responding.resolve_invitation(db.session, token, today=today)
+        with pytest.raises(RuntimeError, match="needs a transaction"):
+            responding.submit(db.session, link, token, responding.Progress(), today=today)
+        db.session.close()
+    assert not invitation.used
 
 
 def test_duration_runs_from_first_page_view_to_submit(personal, session, app):
