@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import current_app, request
-from flask_babel import get_locale
+from flask import Flask, current_app, g, request
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 
 LANGUAGES = ("id", "en")
@@ -28,6 +28,33 @@ def select_locale() -> str:
     if chosen in LANGUAGES:
         return chosen
     return current_app.config.get("DEFAULT_LANGUAGE", "id")
+
+
+def _translations():
+    """Flask-Babel's translations for the current locale, found once per
+    request and locale: a respondent's page asks for a dozen messages, and
+    each lookup through Flask-Babel costs more than the message itself. The
+    locale is checked on every call, so ``force_locale`` still works."""
+    locale = get_locale()
+    if locale is None:   # outside a request and app context: Flask-Babel's fallback
+        return get_translations()
+    cached = g.get("_survey_translations")
+    if cached is None or cached[0] is not locale:
+        cached = g._survey_translations = (locale, get_translations())
+    return cached[1]
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Templates' ``_``, ``gettext`` and ``ngettext`` through
+    :func:`_translations` (after Flask-Babel installed its own)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda message: _translations().ugettext(message),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        pgettext=lambda context, message: _translations().upgettext(context, message),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(
+            context, singular, plural, n),
+        newstyle=True,
+    )
 
 
 def current_language() -> str:

@@ -18,6 +18,7 @@ from .i18n import (
     LANGUAGE_NAMES,
     column_name,
     current_language,
+    install_template_gettext,
     invitation_state,
     localized,
     problem_text,
@@ -54,6 +55,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     _init_limiter(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     login_manager.init_app(app)
 
     from .admin import bp as admin_bp

@@ -57,3 +57,23 @@ def test_compiled_catalogue_matches_its_source():
         compiled = {_key(m.id): _text(m.string) for m in read_mo(handle) if m.id}
     source = {_key(m.id): _text(m.string) for m in _po() if m.id and not m.fuzzy}
     assert compiled == source, "run: pybabel compile -d survey/translations"
+
+
+def test_templates_follow_the_language_also_when_it_changes_within_a_request(app):
+    """Templates look their messages up once per request (a page asks for a
+    dozen), yet a language forced for part of a request (as `survey
+    report --lang` does) is followed, and the request's own comes back."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from survey.i18n import COOKIE
+
+    page = "{{ _('Thank you') }} / {{ ngettext('%(num)d question not answered', " \
+           "'%(num)d questions not answered', 2) }}"
+    with app.test_request_context(headers={"Cookie": f"{COOKIE}=id"}):
+        indonesian = render_template_string(page)
+        with force_locale("en"):
+            english = render_template_string(page)
+        assert render_template_string(page) == indonesian
+    assert english == "Thank you / 2 questions not answered"
+    assert indonesian != english and "Terima kasih" in indonesian
