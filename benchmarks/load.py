@@ -1,7 +1,8 @@
 """Load (issue 11): whole questionnaires through gunicorn on PostgreSQL.
 
     python benchmarks/load.py [--respondents 300] [--concurrency 6] [--seconds 120]
-        [--workers 3] [--postgres postgresql://root@127.0.0.1:5432/test]
+        [--rounds 5] [--ceiling-seconds 15] [--workers 3]
+        [--postgres postgresql://root@127.0.0.1:5432/test]
 
 It creates a database of its own (dropped at the end) with one open
 campaign on the standard SPI instrument (27 pages for employees, 17 for
@@ -13,9 +14,10 @@ sending, and landing on the thank-you page. The run is bounded by
 --respondents and --seconds.
 
 Against the same server and with the same number of clients, it measures
-a trivial endpoint (/healthz: one SELECT 1) as this machine's ceiling, half
-of the time before the respondents and half after, so that a change in the
-machine's other load during the run weighs on both figures alike. It
+a trivial endpoint (/healthz: one SELECT 1) as this machine's ceiling, in
+short windows before, between and after rounds of respondents, so that
+the machine's other load, which drifts during a run on a shared machine,
+weighs on both figures alike. It
 prints completed questionnaires per second, page requests per second,
 p50/p95/p99 latency, errors, the ceiling and the ratio.
 
@@ -27,6 +29,7 @@ errors (and the other figures).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -39,13 +42,48 @@ import fleet  # noqa: E402
 TARGETS = {"ratio": (">=", 0.40), "p99_ms": ("<=", 250.0), "errors": ("<=", 0)}
 
 
+def _interleaved(port: int, campaign: fleet.Campaign, args) -> tuple[list, float, list]:
+    """The respondents in ``args.rounds`` rounds, with a ceiling window
+    before each round and after the last, so that the machine's other load,
+    which drifts over a run here, weighs on both figures alike. Returns the
+    finished respondents, the time they took and the ceiling windows
+    (requests, errors, seconds)."""
+    window = args.ceiling_seconds / (args.rounds + 1)
+    windows = [fleet.hammer(port, "/healthz", concurrency=args.concurrency, seconds=window)]
+    done: list = []
+    elapsed = 0.0
+    started = 0
+    tokens = list(campaign.tokens)
+    per_round = -(-args.respondents // args.rounds)
+    for round_number in range(args.rounds):
+        count = min(per_round, args.respondents - started)
+        left = args.seconds - elapsed
+        if count <= 0 or left <= 0:
+            break
+        chunk = dataclasses.replace(campaign, tokens=tokens)
+        finished, took = fleet.run_fleet(port, chunk, respondents=count,
+                                         concurrency=args.concurrency, seconds=left,
+                                         seed=args.seed + round_number * args.respondents)
+        done += finished
+        elapsed += took
+        started += count
+        # Personal links answered in this round are used: the next takes new ones.
+        tokens = tokens[sum(1 for person, _ in finished if person.path.startswith("/r/")):]
+        windows.append(fleet.hammer(port, "/healthz", concurrency=args.concurrency,
+                                    seconds=window))
+    return done, elapsed, windows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--respondents", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=6,
                         help="respondents answering at the same moment")
     parser.add_argument("--seconds", type=float, default=120, help="upper bound of the run")
-    parser.add_argument("--ceiling-seconds", type=float, default=10)
+    parser.add_argument("--ceiling-seconds", type=float, default=15,
+                        help="time spent measuring the ceiling, over all its windows")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="rounds of respondents, each between two ceiling windows")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--postgres", default="postgresql://root@127.0.0.1:5432/test",
                         help="server to use (a database of its own is created and dropped)")
@@ -60,19 +98,9 @@ def main() -> None:
         with fleet.gunicorn(url, workers=args.workers, port=port):
             # Warm every worker (imports, instrument parsing) before measuring.
             fleet.hammer(port, "/healthz", concurrency=args.workers * 2, seconds=1)
-            # The ceiling is measured half before and half after the
-            # respondents, so that a change in the machine's other load
-            # during the run weighs on both figures alike.
-            before = fleet.hammer(port, "/healthz", concurrency=args.concurrency,
-                                  seconds=args.ceiling_seconds / 2)
-            done, elapsed = fleet.run_fleet(port, campaign, respondents=args.respondents,
-                                            concurrency=args.concurrency,
-                                            seconds=args.seconds, seed=args.seed)
-            after = fleet.hammer(port, "/healthz", concurrency=args.concurrency,
-                                 seconds=args.ceiling_seconds / 2)
-            ceiling_ok, ceiling_errors, ceiling_s = (a + b for a, b in
-                                                     zip(before, after, strict=True))
+            done, elapsed, windows = _interleaved(port, campaign, args)
         stored = fleet.counts(url)
+    ceiling_ok, ceiling_errors, ceiling_s = (sum(column) for column in zip(*windows, strict=True))
 
     completed = sum(1 for _, outcome in done if outcome is True)
     failures = [str(outcome) for _, outcome in done if outcome is not True]
@@ -91,9 +119,10 @@ def main() -> None:
     print(f"  errors                    {errors:>8}  {failures[:3]}")
     print(f"  stored + waiting in pool  {stored['responses']} + {stored['pending']}, "
           f"used invitations {stored['used']}")
+    rates = [ok / seconds for ok, _, seconds in windows]
     print(f"  ceiling: GET /healthz     {ceiling:.1f}/s  ({ceiling_ok} in {ceiling_s:.1f} s, "
-          f"{ceiling_errors} errors; {before[0] / before[2]:.1f}/s before the respondents, "
-          f"{after[0] / after[2]:.1f}/s after)")
+          f"{ceiling_errors} errors; {len(windows)} windows around {len(windows) - 1} "
+          f"rounds of respondents, {min(rates):.0f} to {max(rates):.0f}/s)")
     ratio = page_rps / ceiling if ceiling else 0.0
     print(f"  ratio                     {ratio:.2f}")
     figures = {"ratio": round(ratio, 3), "p99_ms": round(p99, 1), "errors": errors,
