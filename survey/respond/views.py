@@ -83,10 +83,16 @@ class _Respondent:
         """The answers saved so far (read with the link)."""
         return self.link.progress
 
+    def key(self):
+        """The secret's key as resolving the link derived it, or the secret
+        itself when it is new (deriving the key costs)."""
+        return self.link.sealed or self.secret
+
     def url(self, endpoint: str, **values) -> str:
         return url_for(f"respond.{endpoint}", kind=self.kind, code=self.code, **values)
 
     def new_open_secret(self) -> str:
+        self.link.sealed = None   # the old secret's key, if any, no longer applies
         self.secret = secrets.token_urlsafe(32)
         session.permanent = True
         session["open"] = {**session.get("open", {}), self.code: self.secret}
@@ -94,7 +100,7 @@ class _Respondent:
 
     def save(self, progress: Progress) -> bool:
         """Save the answers so far; False if they vanished (already sent)."""
-        return responding.save_progress(db.session, self.link, self.secret, progress,
+        return responding.save_progress(db.session, self.link, self.key(), progress,
                                         today=_today(),
                                         keep_days=current_app.config["PARTIAL_ANSWER_DAYS"])
 
@@ -340,7 +346,7 @@ def page(kind: str, code: str, number: int):
     if respondent.kind == "o" and request.method == "POST" and request.form.get(HONEYPOT):
         # Filled by a program, not a person: drop the answers, say thank you.
         if respondent.secret:
-            responding.discard_progress(db.session, respondent.secret)
+            responding.discard_progress(db.session, respondent.key())
         respondent.forget_open_secret()
         return redirect(_finished_url(respondent), code=303)
     progress = respondent.progress
@@ -404,7 +410,7 @@ def page(kind: str, code: str, number: int):
     progress.done.add(number)
     db.session.close()   # sending is atomic: a transaction of its own
     try:
-        outcome = responding.submit(db.session, link, respondent.secret, progress,
+        outcome = responding.submit(db.session, link, respondent.key(), progress,
                                     today=_today(), batch=current_app.config["ANONYMITY_BATCH"])
     except responding.InvalidResponse as invalid:
         # Answers saved earlier no longer pass (the instrument's rules caught

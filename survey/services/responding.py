@@ -113,6 +113,9 @@ class RespondentLink:
     #: The answers saved under the secret the link was resolved with, read
     #: in the same query as the link (None: nothing saved, or no secret).
     progress: Progress | None = None
+    #: The key derived from that secret (None: resolved without one). Saving
+    #: and sending under the same secret take it instead of deriving it again.
+    sealed: SealedKey | None = None
 
     @property
     def pages(self) -> tuple[Page, ...]:
@@ -152,8 +155,9 @@ class Progress:
 _invitation, _campaign, _unit, _institution, _version = (
     Invitation.__table__, Campaign.__table__, Unit.__table__, Institution.__table__,
     InstrumentVersion.__table__)
-_SAVED = (select(PartialAnswer.__table__.c.payload)
-          .where(PartialAnswer.__table__.c.key == bindparam("key")).scalar_subquery())
+_PROGRESS_BY_KEY = (select(PartialAnswer.__table__.c.payload)
+                    .where(PartialAnswer.__table__.c.key == bindparam("key")))
+_SAVED = _PROGRESS_BY_KEY.scalar_subquery()
 _LINK_COLUMNS = (
     _campaign.c.id.label("campaign_id"), _campaign.c.name.label("campaign_name"),
     _campaign.c.status, _campaign.c.opens_on, _campaign.c.closes_on,
@@ -184,7 +188,6 @@ _OPEN_LINK_BY_CODE = _with_campaign(
     OpenLink.__table__, OpenLink.__table__.c.active,
 ).where(OpenLink.__table__.c.code == bindparam("code"))
 _VERSION_TEXT = select(_version.c.content).where(_version.c.id == bindparam("version"))
-_PROGRESS_BY_KEY = select(PartialAnswer.payload).where(PartialAnswer.key == bindparam("key"))
 # On the table, not the mapped class: a plain UPDATE, without the ORM's
 # bookkeeping for objects in the session (there are none of this class).
 _SAVE_PROGRESS = (
@@ -214,7 +217,7 @@ def _link_of(session: Session, row, campaign: LinkCampaign, channel: Channel, gr
         lambda: session.execute(_VERSION_TEXT, {"version": row.version_id}).scalar_one())
     return RespondentLink(channel, campaign, Named(row.unit_id, row.unit_code, row.unit_name),
                           group, row.version_id, instrument, invitation_hash,
-                          _opened(sealed, row.saved))
+                          _opened(sealed, row.saved), sealed)
 
 
 def resolve_invitation(session: Session, token: str, *, today: date) -> RespondentLink:
@@ -284,14 +287,19 @@ def _opened(sealed: SealedKey | None, stored: bytes | None) -> Progress | None:
     return Progress.from_payload(payload) if payload is not None else None
 
 
-def discard_progress(session: Session, secret: str) -> None:
+def _key(secret: str | SealedKey) -> SealedKey:
+    """The key of a link secret; one derived already is taken as it is."""
+    return secret if isinstance(secret, SealedKey) else SealedKey(secret)
+
+
+def discard_progress(session: Session, secret: str | SealedKey) -> None:
     """Delete the saved answers of this link secret, if any. Commits."""
-    session.execute(delete(PartialAnswer).where(PartialAnswer.key == SealedKey(secret).key_id))
+    session.execute(delete(PartialAnswer).where(PartialAnswer.key == _key(secret).key_id))
     session.commit()
 
 
-def save_progress(session: Session, link: RespondentLink, secret: str, progress: Progress, *,
-                  today: date, keep_days: int) -> bool:
+def save_progress(session: Session, link: RespondentLink, secret: str | SealedKey,
+                  progress: Progress, *, today: date, keep_days: int) -> bool:
     """Store the answers so far, dropping answers that no longer apply.
 
     Returns False when saved answers that existed a moment ago are gone: the
@@ -299,7 +307,7 @@ def save_progress(session: Session, link: RespondentLink, secret: str, progress:
     then, so a submitted response can never be followed by stale answers.
     """
     progress.answers = prune_hidden(link.instrument, link.group, progress.answers)
-    sealed = SealedKey(secret)
+    sealed = _key(secret)
     values = {"payload": sealed.seal(progress.to_payload()),
               "expires_on": today + timedelta(days=keep_days)}
     if progress.stored:
@@ -329,7 +337,7 @@ class SubmitOutcome:
 def submit(
     session: Session,
     link: RespondentLink,
-    secret: str,
+    secret: str | SealedKey,
     progress: Progress,
     *,
     today: date,
@@ -364,7 +372,7 @@ def submit(
     if progress.started is not None:
         duration = max(0, round(now - progress.started))
 
-    key_id = SealedKey(secret).key_id
+    key_id = _key(secret).key_id
     if link.channel == Channel.INVITED:
         claimed = session.execute(
             update(Invitation)

@@ -363,8 +363,8 @@ def test_pages_need_no_transaction_and_sending_has_one(personal, app, session):
 
 
 def test_sending_refuses_to_run_without_a_transaction(personal, app, session, today):
-    _, invitation = personal
-    token = personal[0].base.rsplit("/", 1)[1]
+    browser, invitation = personal
+    token = browser.base.rsplit("/", 1)[1]
     with app.test_request_context():
         statement_by_statement(db.session)
         link = responding.resolve_invitation(db.session, token, today=today)
