@@ -129,8 +129,13 @@ def inline(filename: str) -> Markup:
     if filename not in INLINED:
         raise ValueError(f"{filename} is not one of the inlined files")
     path = os.path.join(current_app.static_folder, filename)
-    data = _read(path, os.stat(path).st_mtime_ns)[2]
-    return Markup(data.decode("utf-8"))  # noqa: S704 - our own file, never user text
+    return _inline_text(path, os.stat(path).st_mtime_ns)
+
+
+@lru_cache(maxsize=len(INLINED) * 4)
+def _inline_text(path: str, mtime_ns: int) -> Markup:
+    # Decoded once per version of the file, not on every page.
+    return Markup(_read(path, mtime_ns)[2].decode("utf-8"))  # noqa: S704 - our own file, never user text
 
 
 def csp_hash(app: Flask, filename: str) -> str:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
+from flask.globals import _cv_app
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
+from jinja2 import pass_context
+from markupsafe import Markup
 
 LANGUAGES = ("id", "en")
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
@@ -30,23 +33,53 @@ def select_locale() -> str:
     return current_app.config.get("DEFAULT_LANGUAGE", "id")
 
 
+def _babel_context():
+    """Where Flask-Babel keeps the locale of this app context (``g``), read
+    without the ``g`` proxy: a page asks for the language and for messages
+    some thirty times, and the proxy's lookups cost more than the answers.
+    None outside an app context."""
+    context = _cv_app.get(None)
+    if context is None:
+        return None
+    return getattr(context.g, "_flask_babel", None)
+
+
+def _current():
+    """(locale, translations, language code) of the current locale, found
+    once per app context and locale. The locale is checked on every call,
+    so ``force_locale`` within a request is followed."""
+    babel = _babel_context()
+    locale = getattr(babel, "babel_locale", None)
+    cached = getattr(babel, "survey_current", None)
+    if cached is not None and cached[0] is locale:
+        return cached
+    locale = get_locale()   # chooses (and records) the locale if not done yet
+    current = (locale, get_translations(), str(locale or "id"))
+    babel = _babel_context()
+    if babel is not None and locale is not None:
+        babel.survey_current = current
+    return current
+
+
 def _translations():
-    """Flask-Babel's translations for the current locale, found once per
-    request and locale: a respondent's page asks for a dozen messages, and
-    each lookup through Flask-Babel costs more than the message itself. The
-    locale is checked on every call, so ``force_locale`` still works."""
-    locale = get_locale()
-    if locale is None:   # outside a request and app context: Flask-Babel's fallback
-        return get_translations()
-    cached = g.get("_survey_translations")
-    if cached is None or cached[0] is not locale:
-        cached = g._survey_translations = (locale, get_translations())
-    return cached[1]
+    """Flask-Babel's translations for the current locale (see :func:`_current`)."""
+    return _current()[1]
+
+
+@pass_context
+def _template_gettext(context, message: str, **variables):
+    """Templates' ``_`` and ``gettext``: what Jinja's new-style gettext does
+    (the message is markup when the template escapes, and ``%`` formatting
+    escapes the variables), in one call instead of three."""
+    text = _current()[1].ugettext(message)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - our catalogues, as Jinja's own gettext takes them
+    return text % variables
 
 
 def install_template_gettext(app: Flask) -> None:
     """Templates' ``_``, ``gettext`` and ``ngettext`` through
-    :func:`_translations` (after Flask-Babel installed its own)."""
+    :func:`_current` (after Flask-Babel installed its own)."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda message: _translations().ugettext(message),
         ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
@@ -55,10 +88,11 @@ def install_template_gettext(app: Flask) -> None:
             context, singular, plural, n),
         newstyle=True,
     )
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
 
 
 def current_language() -> str:
-    return str(get_locale() or "id")
+    return _current()[2]
 
 
 def localized(texts: Mapping[str, str] | None, fallback: str = "") -> str:

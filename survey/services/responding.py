@@ -188,12 +188,21 @@ _OPEN_LINK_BY_CODE = _with_campaign(
     OpenLink.__table__, OpenLink.__table__.c.active,
 ).where(OpenLink.__table__.c.code == bindparam("code"))
 _VERSION_TEXT = select(_version.c.content).where(_version.c.id == bindparam("version"))
-# On the table, not the mapped class: a plain UPDATE, without the ORM's
-# bookkeeping for objects in the session (there are none of this class).
+# On the tables, not the mapped classes: plain statements, without the
+# ORM's bookkeeping for objects in the session (a respondent's request
+# holds none; working out which ones a statement touches was a sizeable
+# part of sending, benchmarks/load.py).
+_partial = PartialAnswer.__table__
 _SAVE_PROGRESS = (
-    update(PartialAnswer.__table__)
-    .where(PartialAnswer.__table__.c.key == bindparam("b_key"))
+    update(_partial)
+    .where(_partial.c.key == bindparam("b_key"))
     .values(payload=bindparam("b_payload"), expires_on=bindparam("b_expires_on"))
+)
+_DROP_PROGRESS = delete(_partial).where(_partial.c.key == bindparam("b_key"))
+_CLAIM_INVITATION = (
+    update(_invitation)
+    .where(_invitation.c.token_hash == bindparam("b_hash"), _invitation.c.used.is_(False))
+    .values(used=True)
 )
 
 
@@ -294,7 +303,7 @@ def _key(secret: str | SealedKey) -> SealedKey:
 
 def discard_progress(session: Session, secret: str | SealedKey) -> None:
     """Delete the saved answers of this link secret, if any. Commits."""
-    session.execute(delete(PartialAnswer).where(PartialAnswer.key == _key(secret).key_id))
+    session.execute(_DROP_PROGRESS, {"b_key": _key(secret).key_id})
     session.commit()
 
 
@@ -374,14 +383,10 @@ def submit(
 
     key_id = _key(secret).key_id
     if link.channel == Channel.INVITED:
-        claimed = session.execute(
-            update(Invitation)
-            .where(Invitation.token_hash == link.invitation_hash, Invitation.used.is_(False))
-            .values(used=True)
-        ).rowcount
-        session.execute(delete(PartialAnswer).where(PartialAnswer.key == key_id))
+        claimed = session.execute(_CLAIM_INVITATION, {"b_hash": link.invitation_hash}).rowcount
+        session.execute(_DROP_PROGRESS, {"b_key": key_id})
     else:
-        claimed = session.execute(delete(PartialAnswer).where(PartialAnswer.key == key_id)).rowcount
+        claimed = session.execute(_DROP_PROGRESS, {"b_key": key_id}).rowcount
     if claimed != 1:
         session.rollback()
         return SubmitOutcome(stored=False)

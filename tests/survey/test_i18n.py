@@ -77,3 +77,23 @@ def test_templates_follow_the_language_also_when_it_changes_within_a_request(app
         assert render_template_string(page) == indonesian
     assert english == "Thank you / 2 questions not answered"
     assert indonesian != english and "Terima kasih" in indonesian
+
+
+def test_template_messages_escape_their_values_as_jinja_gettext_does(app):
+    """Templates' ``_`` is our own single call (survey/i18n.py), and keeps
+    what Jinja's new-style gettext promises: values put into a message are
+    escaped, ``%%`` is a percent sign, and a template that does not escape
+    gets plain text."""
+    from flask import render_template_string
+
+    from survey.i18n import COOKIE
+
+    with app.test_request_context(headers={"Cookie": f"{COOKIE}=en"}):
+        escaped = render_template_string(
+            "{{ _('Page %(n)s of %(total)s', n=name, total=3) }} {{ gettext('100%%') }}",
+            name="<b>1</b>")
+        plain = app.jinja_env.from_string(
+            "{% autoescape false %}{{ _('Page %(n)s of %(total)s', n=name, total=3) }}"
+            "{% endautoescape %}").render(name="<b>1</b>")
+    assert escaped == "Page &lt;b&gt;1&lt;/b&gt; of 3 100%"
+    assert plain == "Page <b>1</b> of 3"
