@@ -244,7 +244,11 @@ def first_open_page(pages: tuple[Page, ...], done: set[int],
                     answers: Mapping[str, str] | None = None) -> int:
     """Where a returning respondent continues: the first applicable page not
     yet saved, else the last applicable page (where the answers are sent)."""
-    visible = applicable_pages(pages, answers or {})
+    return first_open_of(applicable_pages(pages, answers or {}), done)
+
+
+def first_open_of(visible: tuple[Page, ...], done: set[int]) -> int:
+    """:func:`first_open_page` among pages already known to apply."""
     for page in visible:
         if page.number not in done:
             return page.number

@@ -7,7 +7,9 @@ import logging
 
 from flask import Flask, abort, current_app, render_template, request
 from flask.globals import request_ctx
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -49,6 +51,7 @@ def init_app(app: Flask) -> None:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    app.session_interface = _SessionCookies()
     db.init_app(app)
     # Before CSRF and the NUL-byte check, which are the first to read a form.
     app.before_request(_upload_limit)
@@ -91,6 +94,22 @@ def init_app(app: Flask) -> None:
     # Respondents are on slow prepaid connections: compressed pages, static
     # files cached for a year under names carrying their digest.
     assets.init_app(app)
+
+
+class _SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, whose serializer is made once per
+    secret key rather than on every request that reads or writes a session
+    (every respondent's page does; it holds the CSRF token)."""
+
+    def __init__(self) -> None:
+        self._made: tuple[tuple, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made = self._made
+        if made is None or made[0] != keys:
+            made = self._made = (keys, super().get_signing_serializer(app))
+        return made[1]
 
 
 def _init_limiter(app: Flask) -> None:

@@ -23,17 +23,19 @@ from flask import (
 )
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from markupsafe import Markup
 from sqlalchemy import select
 
 from survey import clock
 from survey.database import statement_by_statement
 from survey.extensions import db, limiter
-from survey.i18n import COOKIE, LANGUAGES
+from survey.i18n import COOKIE, LANGUAGES, current_language
 from survey.models import Campaign, CampaignStatus, OpenLink, Unit
 from survey.questionnaire import (
     Tampered,
     applicable_pages,
     expected_pages,
+    first_open_of,
     first_open_page,
     is_shown,
     read_page,
@@ -328,8 +330,9 @@ def start(kind: str, code: str):
 def _may_open(pages, progress: Progress, number: int) -> tuple[bool, int]:
     """Whether page ``number`` applies and has been reached, and the page
     the respondent should be on."""
-    numbers = [p.number for p in applicable_pages(pages, progress.answers)]
-    reachable = first_open_page(pages, progress.done, progress.answers)
+    visible = applicable_pages(pages, progress.answers)
+    numbers = [p.number for p in visible]
+    reachable = first_open_of(visible, progress.done)
     return (number in numbers and (number <= reachable or number in progress.done)), reachable
 
 
@@ -471,6 +474,31 @@ def _bare(status: int):
     return response
 
 
+#: Question blocks as a person first sees them (nothing chosen, no error),
+#: by question, language and whether a script shows them: the same HTML for
+#: everyone, so rendered once per process, not on every page. An entry keeps
+#: its question (so the id is not reused while it lives) and the template
+#: module it came from (a reloaded or another app's template renders anew).
+_FRESH_BLOCKS: dict[tuple[int, str, bool], tuple[object, object, Markup]] = {}
+_FRESH_BLOCKS_MAX = 4096
+
+
+def _question_block(question, value: str, error: str | None, conditional: bool) -> Markup:
+    """One question's block (the ``question_block`` macro of
+    respond/_questions.html, which needs only globals)."""
+    module = current_app.jinja_env.get_template("respond/_questions.html").module
+    if value or error:
+        return module.question_block(question, value, error, conditional)
+    key = (id(question), current_language(), bool(conditional))
+    found = _FRESH_BLOCKS.get(key)
+    if found is None or found[0] is not question or found[1] is not module:
+        if len(_FRESH_BLOCKS) >= _FRESH_BLOCKS_MAX:
+            _FRESH_BLOCKS.clear()   # instruments replaced many times over: start again
+        found = _FRESH_BLOCKS[key] = (
+            question, module, module.question_block(question, value, error, conditional))
+    return found[2]
+
+
 def _render_page(respondent: _Respondent, current, progress: Progress, *, errors, submitted=None):
     answers = progress.answers
     numbers = [p.number for p in expected_pages(respondent.link.pages, answers, progress.done)]
@@ -488,6 +516,7 @@ def _render_page(respondent: _Respondent, current, progress: Progress, *, errors
         submitted=submitted,
         report_note=(respondent.kind == "o" and _report_note(current, respondent.link.pages)),
         unanswered=_unanswered(respondent.link.pages, answers, numbers, current) if last else [],
+        question_block=_question_block,
     )
 
 

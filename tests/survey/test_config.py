@@ -34,7 +34,8 @@ def test_every_setting_is_read_through_the_declaration(tmp_path):
     names = {s.name for s in SETTINGS}
     code = "\n".join(p.read_text() for p in (ROOT / "survey").rglob("*.py"))
     read = set(re.findall(r'config\["([A-Z_]+)"\]', code))
-    flask_own = {"SECRET_KEY", "SESSION_COOKIE_SECURE", "PERMANENT_SESSION_LIFETIME",
+    flask_own = {"SECRET_KEY", "SECRET_KEY_FALLBACKS", "SESSION_COOKIE_SECURE",
+                 "PERMANENT_SESSION_LIFETIME",
                  "SEND_FILE_MAX_AGE_DEFAULT"}
     assert read - names - flask_own == set()
 
@@ -73,3 +74,18 @@ def test_bad_values_name_the_variable_in_one_line(tmp_path, name, value, says):
         load_settings({"INSTANCE_PATH": str(tmp_path), name: value})
     message = str(raised.value)
     assert message.startswith(f"{name}={value!r}") and says in message and "\n" not in message
+
+
+def test_session_cookies_follow_a_changed_secret_key_and_its_fallbacks(app, client):
+    """The session's serializer is made once per secret key
+    (survey/web.py): a new key refuses cookies signed under the old one,
+    unless the old one is listed in SECRET_KEY_FALLBACKS."""
+    old = app.secret_key
+    with client.session_transaction() as session:
+        session["probe"] = "signed under the old key"
+    app.secret_key = "another secret key, rotated by the operator"
+    with client.session_transaction() as session:
+        assert "probe" not in session
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    with client.session_transaction() as session:
+        assert session["probe"] == "signed under the old key"

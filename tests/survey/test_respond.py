@@ -258,6 +258,40 @@ def test_language_choice_is_remembered_across_pages(personal, client):
     assert "Halaman 1 dari 4" in browser.get("/1").get_data(as_text=True)
 
 
+
+def _legend(page: str, question: str) -> str:
+    start = page.index(f'id="legend-{question}"')
+    return page[start:page.index("</legend>", start)]
+
+
+def test_fresh_question_blocks_are_kept_per_language_and_answers_render_anew(personal, client):
+    """A question as first seen (nothing chosen, no error) is the same HTML
+    for everyone, so it is rendered once per question and language
+    (survey/respond/views.py); a chosen answer is rendered anew."""
+    from survey.respond import views
+
+    def without_token(page: str) -> str:
+        return page.replace(csrf_of(page), "")
+
+    browser, _ = personal
+    browser.start()
+    browser.answer(1, PAGE_ANSWERS[1])
+    views._FRESH_BLOCKS.clear()
+    indonesian = browser.get("/2").get_data(as_text=True)
+    kept = len(views._FRESH_BLOCKS)
+    assert kept >= 2
+    assert without_token(browser.get("/2").get_data(as_text=True)) == without_token(indonesian)
+    assert len(views._FRESH_BLOCKS) == kept
+    client.get("/lang/en?next=/")
+    english = browser.get("/2").get_data(as_text=True)
+    assert len(views._FRESH_BLOCKS) == 2 * kept
+    assert _legend(english, "INT_A1") != _legend(indonesian, "INT_A1")
+    assert " checked" not in english
+    browser.post("/2", {"INT_A3": "4", "action": "back"})
+    again = browser.get("/2").get_data(as_text=True)
+    assert 'value="4" checked' in again and _legend(again, "INT_A1") == _legend(english, "INT_A1")
+
+
 # -- submission --------------------------------------------------------------
 
 
