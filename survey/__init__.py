@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.orm import configure_mappers
 
 from .config import ROOT, load_settings
 
@@ -45,4 +46,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import web
 
     web.init_app(app)
+    # The ORM works out how its classes relate once per process, when the
+    # first object is built: here, not in a request (it was the first
+    # respondent on each app process to send who waited for it).
+    configure_mappers()
     return app

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -89,3 +91,21 @@ def test_session_cookies_follow_a_changed_secret_key_and_its_fallbacks(app, clie
     app.config["SECRET_KEY_FALLBACKS"] = [old]
     with client.session_transaction() as session:
         assert session["probe"] == "signed under the old key"
+
+
+def test_the_app_is_built_with_its_mappers_configured(tmp_path):
+    """SQLAlchemy configures mappers when the first object is built; the app
+    does it when it is created, so no request waits for it (survey/__init__.py).
+    In a new process, where nothing configured them yet."""
+    script = (
+        "from sqlalchemy import inspect\n"
+        "from survey.models import PendingResponse\n"
+        "assert not inspect(PendingResponse).configured\n"
+        "from survey import create_app\n"
+        f"create_app({{'DATABASE_URL': 'sqlite:///{tmp_path}/s.db', 'SECRET_KEY': 'k' * 32,\n"
+        f"            'INSTANCE_PATH': '{tmp_path}', 'JOB_RUNNER': 'external'}})\n"
+        "assert inspect(PendingResponse).configured\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
