@@ -43,7 +43,8 @@ def _babel_context():
     """Where Flask-Babel keeps the locale of this app context (``g``), read
     without the ``g`` proxy: a page asks for the language and for messages
     some thirty times, and the proxy's lookups cost more than the answers.
-    None outside an app context."""
+    None outside an app context, or if a later Flask-Babel keeps it
+    elsewhere (then every lookup asks Flask-Babel: slower, still right)."""
     context = _cv_app.get(None)
     if context is None:
         return None
