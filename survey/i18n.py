@@ -82,10 +82,11 @@ def _translations():
 
 
 @pass_context
-def _template_gettext(context, message: str, **variables):
+def _template_gettext(context, message: str, /, **variables):
     """Templates' ``_`` and ``gettext``: what Jinja's new-style gettext does
     (the message is markup when the template escapes, and ``%`` formatting
-    escapes the variables), in one call instead of three."""
+    escapes the variables), in one call instead of three. Its own arguments
+    are positional only, so a message may have a ``%(message)s``."""
     text = _current()[1].ugettext(message)
     if context.eval_ctx.autoescape:
         text = Markup(text)  # noqa: S704 - our catalogues, as Jinja's own gettext takes them

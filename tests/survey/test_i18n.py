@@ -86,14 +86,19 @@ def test_template_messages_escape_their_values_as_jinja_gettext_does(app):
     gets plain text."""
     from flask import render_template_string
 
+    from survey import i18n
     from survey.i18n import COOKIE
 
+    assert app.jinja_env.globals["_"] is i18n._template_gettext
     with app.test_request_context(headers={"Cookie": f"{COOKIE}=en"}):
         escaped = render_template_string(
             "{{ _('Page %(n)s of %(total)s', n=name, total=3) }} {{ gettext('100%%') }}",
             name="<b>1</b>")
+        named = render_template_string(
+            "{{ _('%(message)s in %(context)s', message='a', context='b') }}")
         plain = app.jinja_env.from_string(
             "{% autoescape false %}{{ _('Page %(n)s of %(total)s', n=name, total=3) }}"
             "{% endautoescape %}").render(name="<b>1</b>")
     assert escaped == "Page &lt;b&gt;1&lt;/b&gt; of 3 100%"
+    assert named == "a in b"   # values may share a name with the function's own arguments
     assert plain == "Page <b>1</b> of 3"

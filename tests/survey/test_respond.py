@@ -278,13 +278,14 @@ def test_fresh_question_blocks_are_kept_per_language_and_answers_render_anew(per
     browser.answer(1, PAGE_ANSWERS[1])
     views._FRESH_BLOCKS.clear()
     indonesian = browser.get("/2").get_data(as_text=True)
-    kept = len(views._FRESH_BLOCKS)
-    assert kept >= 2
+    kept = dict(views._FRESH_BLOCKS)
+    assert len(kept) >= 2
     assert without_token(browser.get("/2").get_data(as_text=True)) == without_token(indonesian)
-    assert len(views._FRESH_BLOCKS) == kept
+    assert views._FRESH_BLOCKS.keys() == kept.keys()
+    assert all(views._FRESH_BLOCKS[key] is entry for key, entry in kept.items())  # reused
     client.get("/lang/en?next=/")
     english = browser.get("/2").get_data(as_text=True)
-    assert len(views._FRESH_BLOCKS) == 2 * kept
+    assert len(views._FRESH_BLOCKS) == 2 * len(kept)
     assert _legend(english, "INT_A1") != _legend(indonesian, "INT_A1")
     assert " checked" not in english
     browser.post("/2", {"INT_A3": "4", "action": "back"})
