@@ -70,7 +70,7 @@ def _current():
     if language not in catalogues:
         catalogues[language] = get_translations()
     current = (locale, catalogues[language], language)
-    babel = _babel_context()
+    babel = _babel_context()   # get_locale() may just have made it
     if babel is not None:
         babel.survey_current = current
     return current
@@ -94,8 +94,10 @@ def _template_gettext(context, message: str, /, **variables):
 
 
 def install_template_gettext(app: Flask) -> None:
-    """Templates' ``_``, ``gettext`` and ``ngettext`` through
-    :func:`_current` (after Flask-Babel installed its own)."""
+    """Templates' messages through :func:`_current` (after Flask-Babel
+    installed its own): ``ngettext`` and the ``pgettext`` pair through
+    Jinja's new-style wrappers, ``_`` and ``gettext`` through
+    :func:`_template_gettext` (Jinja requires a ``gettext`` here too)."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda message: _translations().ugettext(message),
         ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import date, timedelta
+from functools import partial
 
 from flask import (
     abort,
@@ -483,10 +484,10 @@ _FRESH_BLOCKS: dict[tuple[int, str, bool], tuple[object, object, Markup]] = {}
 _FRESH_BLOCKS_MAX = 4096
 
 
-def _question_block(question, value: str, error: str | None, conditional: bool) -> Markup:
-    """One question's block (the ``question_block`` macro of
-    respond/_questions.html, which needs only globals)."""
-    module = current_app.jinja_env.get_template("respond/_questions.html").module
+def _question_block(module, question, value: str, error: str | None,
+                    conditional: bool) -> Markup:
+    """One question's block: the ``question_block`` macro of ``module``
+    (respond/_questions.html, which needs only globals)."""
     if value or error:
         return module.question_block(question, value, error, conditional)
     key = (id(question), current_language(), bool(conditional))
@@ -516,7 +517,8 @@ def _render_page(respondent: _Respondent, current, progress: Progress, *, errors
         submitted=submitted,
         report_note=(respondent.kind == "o" and _report_note(current, respondent.link.pages)),
         unanswered=_unanswered(respondent.link.pages, answers, numbers, current) if last else [],
-        question_block=_question_block,
+        question_block=partial(
+            _question_block, current_app.jinja_env.get_template("respond/_questions.html").module),
     )
 
 

@@ -152,11 +152,10 @@ class Progress:
 # columns, not mapped objects: building ORM objects and their loader state
 # cost a third of a page's CPU, and a page changes none of them. A page
 # never needs an invitee's phone or e-mail address, so they are not read.
-_invitation, _campaign, _unit, _institution, _version = (
+_invitation, _campaign, _unit, _institution, _version, _partial = (
     Invitation.__table__, Campaign.__table__, Unit.__table__, Institution.__table__,
-    InstrumentVersion.__table__)
-_PROGRESS_BY_KEY = (select(PartialAnswer.__table__.c.payload)
-                    .where(PartialAnswer.__table__.c.key == bindparam("key")))
+    InstrumentVersion.__table__, PartialAnswer.__table__)
+_PROGRESS_BY_KEY = select(_partial.c.payload).where(_partial.c.key == bindparam("key"))
 _SAVED = _PROGRESS_BY_KEY.scalar_subquery()
 _LINK_COLUMNS = (
     _campaign.c.id.label("campaign_id"), _campaign.c.name.label("campaign_name"),
@@ -192,7 +191,6 @@ _VERSION_TEXT = select(_version.c.content).where(_version.c.id == bindparam("ver
 # ORM's bookkeeping for objects in the session (a respondent's request
 # holds none; working out which ones a statement touches was a sizeable
 # part of sending, benchmarks/load.py).
-_partial = PartialAnswer.__table__
 _SAVE_PROGRESS = (
     update(_partial)
     .where(_partial.c.key == bindparam("b_key"))

@@ -258,7 +258,6 @@ def test_language_choice_is_remembered_across_pages(personal, client):
     assert "Halaman 1 dari 4" in browser.get("/1").get_data(as_text=True)
 
 
-
 def _legend(page: str, question: str) -> str:
     start = page.index(f'id="legend-{question}"')
     return page[start:page.index("</legend>", start)]
