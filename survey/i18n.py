@@ -14,7 +14,7 @@ from flask import Flask, current_app, request
 from flask.globals import _cv_app
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
-from jinja2 import pass_context
+from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 LANGUAGES = ("id", "en")
@@ -81,14 +81,16 @@ def _translations():
     return _current()[1]
 
 
-@pass_context
-def _template_gettext(context, message: str, /, **variables):
+@pass_eval_context
+def _template_gettext(eval_ctx, message: str, /, **variables):
     """Templates' ``_`` and ``gettext``: what Jinja's new-style gettext does
     (the message is markup when the template escapes, and ``%`` formatting
     escapes the variables), in one call instead of three. Its own arguments
-    are positional only, so a message may have a ``%(message)s``."""
+    are positional only, so a message may have a ``%(message)s``. It asks
+    for the evaluation context, not the template context: Jinja copies the
+    latter for every call from a block or loop that sets variables."""
     text = _current()[1].ugettext(message)
-    if context.eval_ctx.autoescape:
+    if eval_ctx.autoescape:
         text = Markup(text)  # noqa: S704 - our catalogues, as Jinja's own gettext takes them
     return text % variables
 

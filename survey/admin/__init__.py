@@ -23,9 +23,10 @@ def _guard():
     return access.enforce(login_manager.unauthorized)
 
 
-@bp.app_context_processor
-def _access_helpers():
-    return {"can": access.can, "Capability": access.Capability}
+# Template globals, not a context processor: the same objects on every
+# page, so nothing to call for each one rendered.
+bp.add_app_template_global(access.can, "can")
+bp.add_app_template_global(access.Capability, "Capability")
 
 
 from . import (  # noqa: E402,F401  (registers the routes)

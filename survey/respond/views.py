@@ -573,9 +573,7 @@ def report_url(code: str | None = None) -> str:
     return url_for("respond.report_form", **({"o": code} if chosen else {}))
 
 
-@bp.app_context_processor
-def _report_link() -> dict:
-    return {"report_url": report_url}
+bp.add_app_template_global(report_url)
 
 
 @bp.get("/healthz")
