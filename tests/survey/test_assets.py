@@ -15,6 +15,8 @@ import brotli
 import pytest
 from support import Browser
 
+from survey.assets import INLINED
+
 REPO = Path(__file__).resolve().parents[2]
 STATIC = REPO / "static"
 
@@ -121,3 +123,14 @@ def test_only_our_own_files_are_inlined(app):
 
     with app.test_request_context(), pytest.raises(ValueError, match="not one of"):
         inline("vendor/plotly-basic.min.js")
+
+
+def test_the_inlined_files_are_plain_ascii():
+    """They are in every respondent page. One character outside ASCII (a
+    "≥" in a comment did it) makes Python keep the whole page at two bytes
+    per character and encode it character by character: 2% of a page's CPU
+    (benchmarks/load.py)."""
+    for name in INLINED:
+        text = (STATIC / name).read_text(encoding="utf-8")
+        outside = sorted({ch for ch in text if not ch.isascii()})
+        assert not outside, f"{name} has {outside}: write them as escapes or in words"

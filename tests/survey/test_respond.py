@@ -210,6 +210,17 @@ def test_saved_answers_are_encrypted_and_not_keyed_by_the_invitation(personal, s
     assert b"INT_P1" not in row.payload
 
 
+def test_a_questionnaire_page_in_both_languages_is_plain_ascii(personal, client):
+    """With an instrument written in ASCII, the whole page is ASCII (the
+    title's separator is an entity): Python then joins and encodes it as
+    bytes, the cheap way, on every page a respondent loads."""
+    browser, _ = personal
+    browser.start()
+    assert browser.get("/1").get_data(as_text=True).isascii()
+    client.get("/lang/en")
+    assert browser.get("/1").get_data(as_text=True).isascii()
+
+
 def test_skipping_ahead_by_address_returns_to_the_first_open_page(personal):
     browser, _ = personal
     browser.start()
