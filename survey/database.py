@@ -6,6 +6,8 @@ database; everything here hides their differences from the rest of the app.
 
 from __future__ import annotations
 
+import weakref
+from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -163,6 +165,89 @@ def read_only(session: Session) -> Iterator[None]:
         yield
     finally:
         session.rollback()
+
+
+class Direct:
+    """A Core statement run on the DBAPI cursor of the session's connection.
+
+    For the respondent's hot path (survey/services/responding.py), where
+    every page reads its link in one query and saves in one statement:
+    SQLAlchemy compiles the statement (once per dialect) and its column
+    types convert the parameters and the row, exactly as an ordinary
+    execution would, but no execution context and result object are built
+    for each statement. That bookkeeping was half of a page query's CPU in
+    the worker (benchmarks/load.py). A database error is raised as
+    SQLAlchemy's own (parameters hidden, a lost connection invalidated).
+
+    When anything listens to the statements sent (``before_cursor_execute``
+    or ``after_cursor_execute``: a test counting them, a tracer), the
+    statement takes the ordinary path, so that every listener sees it."""
+
+    def __init__(self, statement):
+        self.statement = statement
+        # One entry per engine's dialect, dropped with the engine.
+        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        columns = getattr(statement, "selected_columns", None)
+        self._row = namedtuple("Row", [c.key for c in columns]) if columns is not None else None
+
+    def _for(self, dialect):
+        """(SQL text, parameter names in order or None, bind converters by
+        parameter and name in the SQL, result converters) for ``dialect``."""
+        found = self._compiled.get(dialect)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            escaped = compiled.escaped_bind_names or {}
+            binds = [(name, escaped.get(name, name),
+                      bind.type.dialect_impl(dialect).bind_processor(dialect))
+                     for bind, name in compiled.bind_names.items()]
+            columns = getattr(self.statement, "selected_columns", ())
+            results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
+                            for column in columns)
+            order = tuple(compiled.positiontup) if compiled.positional else None
+            found = self._compiled[dialect] = (compiled.string, order, binds, results)
+        return found
+
+    def _run(self, session: Session, params: dict, fetch: bool):
+        connection = session.connection()
+        listeners = connection.dispatch
+        if listeners.before_cursor_execute or listeners.after_cursor_execute:
+            result = connection.execute(self.statement, params)
+            return result.first() if fetch else result.rowcount
+        dialect = connection.dialect
+        sql, order, binds, results = self._for(dialect)
+        values = {sql_name: (convert(params[name]) if convert else params[name])
+                  for name, sql_name, convert in binds}
+        arguments = tuple(values[name] for name in order) if order is not None else values
+        raw = connection.connection.dbapi_connection
+        cursor = None
+        try:
+            cursor = raw.cursor()
+            cursor.execute(sql, arguments)
+            if not fetch:
+                return cursor.rowcount
+            row = cursor.fetchone()
+        except dialect.loaded_dbapi.Error as error:
+            lost = dialect.is_disconnect(error, raw, cursor)
+            if lost:
+                connection.invalidate(error)
+            raise DBAPIError.instance(sql, None, error, dialect.loaded_dbapi.Error,
+                                      hide_parameters=True, connection_invalidated=lost,
+                                      dialect=dialect) from error
+        finally:
+            if cursor is not None:
+                cursor.close()
+        if row is None:
+            return None
+        return self._row._make([convert(value) if convert else value
+                                for convert, value in zip(results, row, strict=True)])
+
+    def first(self, session: Session, params: dict):
+        """The first row (columns by name and by position), or None."""
+        return self._run(session, params, fetch=True)
+
+    def rowcount(self, session: Session, params: dict) -> int:
+        """Run an UPDATE or DELETE; how many rows it matched."""
+        return self._run(session, params, fetch=False)
 
 
 def check_connection(engine: Engine) -> None:

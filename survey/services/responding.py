@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 import analysis
 from survey import clock
-from survey.database import in_autocommit
+from survey.database import Direct, in_autocommit
 from survey.models import (
     Campaign,
     CampaignStatus,
@@ -179,19 +179,19 @@ def _with_campaign(link_table, *columns):
                          .join(_unit, _unit.c.id == link_table.c.unit_id)))
 
 
-_INVITATION_BY_HASH = _with_campaign(
+_INVITATION_BY_HASH = Direct(_with_campaign(
     _invitation, _invitation.c.respondent_group, _invitation.c.expires_on, _invitation.c.used,
     _invitation.c.revoked,
-).where(_invitation.c.token_hash == bindparam("digest"))
-_OPEN_LINK_BY_CODE = _with_campaign(
+).where(_invitation.c.token_hash == bindparam("digest")))
+_OPEN_LINK_BY_CODE = Direct(_with_campaign(
     OpenLink.__table__, OpenLink.__table__.c.active,
-).where(OpenLink.__table__.c.code == bindparam("code"))
+).where(OpenLink.__table__.c.code == bindparam("code")))
 _VERSION_TEXT = select(_version.c.content).where(_version.c.id == bindparam("version"))
 # On the tables, not the mapped classes: plain statements, without the
 # ORM's bookkeeping for objects in the session (a respondent's request
 # holds none; working out which ones a statement touches was a sizeable
 # part of sending, benchmarks/load.py).
-_SAVE_PROGRESS = (
+_SAVE_PROGRESS = Direct(
     update(_partial)
     .where(_partial.c.key == bindparam("b_key"))
     .values(payload=bindparam("b_payload"), expires_on=bindparam("b_expires_on"))
@@ -237,7 +237,7 @@ def resolve_invitation(session: Session, token: str, *, today: date) -> Responde
     """
     digest = token_hash(token)
     sealed = SealedKey(token)   # a personal link's answers are kept under its token
-    row = session.execute(_INVITATION_BY_HASH, {"digest": digest, "key": sealed.key_id}).first()
+    row = _INVITATION_BY_HASH.first(session, {"digest": digest, "key": sealed.key_id})
     if row is None:
         raise LinkProblem("unknown")
     campaign = _campaign_of(row)
@@ -267,8 +267,8 @@ def resolve_open_link(session: Session, code: str, *, today: date,
     group. With ``secret`` (this browser's, for this link), the answers saved
     under it come with the link."""
     sealed = SealedKey(secret) if secret else None
-    row = session.execute(_OPEN_LINK_BY_CODE,
-                          {"code": code, "key": sealed.key_id if sealed else None}).first()
+    row = _OPEN_LINK_BY_CODE.first(session,
+                                   {"code": code, "key": sealed.key_id if sealed else None})
     if row is None or not row.active:
         raise LinkProblem("unknown")
     campaign = _campaign_of(row)
@@ -318,9 +318,9 @@ def save_progress(session: Session, link: RespondentLink, secret: str | SealedKe
     values = {"payload": sealed.seal(progress.to_payload()),
               "expires_on": today + timedelta(days=keep_days)}
     if progress.stored:
-        updated = session.execute(_SAVE_PROGRESS, {
+        updated = _SAVE_PROGRESS.rowcount(session, {
             "b_key": sealed.key_id, "b_payload": values["payload"],
-            "b_expires_on": values["expires_on"]}).rowcount
+            "b_expires_on": values["expires_on"]})
         if updated != 1:
             session.rollback()
             return False

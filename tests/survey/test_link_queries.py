@@ -7,12 +7,20 @@ checksum)."""
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from datetime import date
+
+import pytest
+from sqlalchemy import event, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from survey import clock
+from survey.database import Direct, statement_by_statement
 from survey.extensions import db
+from survey.models import CampaignStatus
 from survey.services import responding
 from survey.services.responding import Progress
+from survey.services.tokens import SealedKey, token_hash
 
 
 def _statements(app, work) -> list[str]:
@@ -125,3 +133,95 @@ def test_an_instrument_not_parsed_yet_is_read_once(app, factory, monkeypatch):
     statements = [s for s in seen if not s.startswith("BEGIN")]
     assert len(statements) == 3 and ".content" in statements[1]
     assert first.pages == second.pages and first.instrument is second.instrument
+
+
+def _ordinary_and_direct(app, statement, params):
+    """``statement`` run the ordinary way and through :class:`Direct`."""
+    with app.app_context():
+        statement_by_statement(db.session)
+        ordinary = db.session.execute(statement.statement, params).first()
+        direct = statement.first(db.session, params)
+        db.session.close()
+    return ordinary, direct
+
+
+def test_the_hot_path_reads_the_same_values_as_an_ordinary_query(app, factory):
+    """Direct statements convert every column with SQLAlchemy's own types:
+    the campaign's status is the enum, dates are dates, the saved answers
+    bytes, on SQLite as on PostgreSQL."""
+    campaign = factory.campaign()
+    _, token = factory.invitation(campaign)
+    code = factory.open_link(campaign).code
+    _save(app, lambda s, today: responding.resolve_invitation(s, token, today=today),
+          token, {"INT_A1": "4"})
+    key = SealedKey(token).key_id
+    ordinary, direct = _ordinary_and_direct(
+        app, responding._INVITATION_BY_HASH, {"digest": token_hash(token), "key": key})
+    assert direct == tuple(ordinary) and direct._fields == tuple(ordinary._fields)
+    assert direct.status is CampaignStatus.OPEN and isinstance(direct.closes_on, date)
+    assert isinstance(direct.saved, bytes) and direct.used is False
+    ordinary, direct = _ordinary_and_direct(
+        app, responding._OPEN_LINK_BY_CODE, {"code": code, "key": None})
+    assert direct == tuple(ordinary) and direct.active is True and direct.saved is None
+    assert _ordinary_and_direct(app, responding._OPEN_LINK_BY_CODE,
+                                {"code": "nothing-here", "key": None}) == (None, None)
+
+
+def test_a_page_reads_and_saves_without_sqlalchemy_building_a_result(app, factory,
+                                                                     monkeypatch):
+    """Without event listeners, resolving and saving go straight to the
+    DBAPI cursor: an ordinary execution here would fail the test."""
+    _, token = factory.invitation(factory.campaign())
+    _save(app, lambda s, today: responding.resolve_invitation(s, token, today=today),
+          token, {"INT_A1": "4"})
+
+    def refused(*_args, **_kwargs):
+        raise AssertionError("the ordinary execution path was taken")
+
+    monkeypatch.setattr(Connection, "execute", refused)
+    with app.app_context():
+        today = clock.today(app.config["TIMEZONE"])
+        statement_by_statement(db.session)
+        link = responding.resolve_invitation(db.session, token, today=today)
+        link.progress.answers["INT_A1"] = "2"
+        assert responding.save_progress(db.session, link, link.sealed, link.progress,
+                                        today=today, keep_days=7)
+        db.session.close()
+    monkeypatch.undo()
+    with app.app_context():
+        today = clock.today(app.config["TIMEZONE"])
+        saved = responding.resolve_invitation(db.session, token, today=today).progress
+        db.session.close()
+    assert saved.answers == {"INT_A1": "2"}
+
+
+def test_a_direct_statement_fails_as_sqlalchemy_would_and_hides_its_parameters(app):
+    """A database error is SQLAlchemy's (so the error pages, retries and
+    log redaction treat it as any other), with no bound value in its text."""
+    broken = Direct(select(text("x")).select_from(text("no_such_table"))
+                    .where(text("y = :secret")))
+    with app.app_context():
+        statement_by_statement(db.session)
+        with pytest.raises(DBAPIError) as caught:
+            broken.first(db.session, {"secret": "token-hash-never-shown"})
+        db.session.close()
+    assert "no_such_table" in str(caught.value)
+    assert "token-hash-never-shown" not in str(caught.value)
+
+
+def test_a_lost_connection_is_dropped_from_the_pool(app, factory):
+    """When the server has gone (restarted, connections cut), the connection
+    is invalidated, as SQLAlchemy does, so the next request gets a new one."""
+    _, token = factory.invitation(factory.campaign())
+    with app.app_context():
+        statement_by_statement(db.session)
+        connection = db.session.connection()
+        connection.connection.dbapi_connection.close()
+        with pytest.raises(DBAPIError) as caught:
+            responding._INVITATION_BY_HASH.first(
+                db.session, {"digest": token_hash(token), "key": None})
+        assert caught.value.connection_invalidated and connection.invalidated
+        db.session.close()
+        today = clock.today(app.config["TIMEZONE"])
+        assert responding.resolve_invitation(db.session, token, today=today).pages
+        db.session.close()
