@@ -9,10 +9,10 @@ from __future__ import annotations
 import weakref
 from collections import namedtuple
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, Numeric, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -173,38 +173,58 @@ class Direct:
     For the respondent's hot path (survey/services/responding.py), where
     every page reads its link in one query and saves in one statement:
     SQLAlchemy compiles the statement (once per dialect) and its column
-    types convert the parameters and the row, exactly as an ordinary
-    execution would, but no execution context and result object are built
-    for each statement. That bookkeeping was half of a page query's CPU in
-    the worker (benchmarks/load.py). A database error is raised as
-    SQLAlchemy's own (parameters hidden, a lost connection invalidated).
+    types convert the parameters and the row, but no execution context and
+    result object are built for each statement. That bookkeeping was half of
+    a page query's CPU in the worker (benchmarks/load.py). A database error
+    is raised as SQLAlchemy's own class, with the parameters hidden; a lost
+    connection is invalidated (the other pooled ones are checked by
+    ``pool_pre_ping`` when next used).
 
-    When anything listens to the statements sent (``before_cursor_execute``
-    or ``after_cursor_execute``: a test counting them, a tracer), the
-    statement takes the ordinary path, so that every listener sees it."""
+    Only for plain statements: every parameter a named ``bindparam`` without
+    a value, no IN lists, and column types that convert without the
+    driver's type code (not Numeric). Anything else is refused when first
+    compiled. SQLAlchemy's ``handle_error`` hooks and ``echo`` logging do
+    not see these statements. When anything listens to the statements sent
+    (``before_cursor_execute`` or ``after_cursor_execute``: a test counting
+    them, a tracer), the statement takes the ordinary path, so that every
+    listener sees it; its row is then SQLAlchemy's ``Row``, which reads the
+    same by name and by position."""
 
     def __init__(self, statement):
         self.statement = statement
         # One entry per engine's dialect, dropped with the engine.
         self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         columns = getattr(statement, "selected_columns", None)
-        self._row = namedtuple("Row", [c.key for c in columns]) if columns is not None else None
+        self._row = (namedtuple("Row", [str(c.key) for c in columns], rename=True)
+                     if columns is not None else None)
 
     def _for(self, dialect):
-        """(SQL text, parameter names in order or None, bind converters by
-        parameter and name in the SQL, result converters) for ``dialect``."""
+        """(SQL text, parameters as (name, name in the SQL, converter) in the
+        SQL's order, whether they are passed by position, result converters)
+        for ``dialect``."""
         found = self._compiled.get(dialect)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
             escaped = compiled.escaped_bind_names or {}
-            binds = [(name, escaped.get(name, name),
-                      bind.type.dialect_impl(dialect).bind_processor(dialect))
-                     for bind, name in compiled.bind_names.items()]
-            columns = getattr(self.statement, "selected_columns", ())
-            results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                            for column in columns)
-            order = tuple(compiled.positiontup) if compiled.positional else None
-            found = self._compiled[dialect] = (compiled.string, order, binds, results)
+            binds = {}
+            for bind, name in compiled.bind_names.items():
+                if (bind.value is not None or bind.callable is not None or bind.expanding
+                        or bind.literal_execute):
+                    raise ValueError(f"Direct: parameter {name!r} is not a plain bindparam")
+                binds[name] = (name, escaped.get(name, name),
+                               bind.type.dialect_impl(dialect).bind_processor(dialect))
+            order = compiled.positiontup if compiled.positional else binds
+            parameters = tuple(binds[name] for name in order)
+            results = []
+            for column in getattr(self.statement, "selected_columns", ()):
+                # Numbers with decimals convert by the type the driver reports
+                # (on PostgreSQL); refused on every database alike.
+                if isinstance(column.type, Numeric):
+                    raise ValueError(f"Direct: column {column.key!r} needs the driver's "
+                                     "type code to convert")
+                results.append(column.type.dialect_impl(dialect).result_processor(dialect, None))
+            found = self._compiled[dialect] = (compiled.string, parameters,
+                                               compiled.positional, tuple(results))
         return found
 
     def _run(self, session: Session, params: dict, fetch: bool):
@@ -214,10 +234,14 @@ class Direct:
             result = connection.execute(self.statement, params)
             return result.first() if fetch else result.rowcount
         dialect = connection.dialect
-        sql, order, binds, results = self._for(dialect)
-        values = {sql_name: (convert(params[name]) if convert else params[name])
-                  for name, sql_name, convert in binds}
-        arguments = tuple(values[name] for name in order) if order is not None else values
+        sql, parameters, positional, results = self._for(dialect)
+        values = [convert(params[name]) if convert else params[name]
+                  for name, _, convert in parameters]
+        if positional:
+            arguments = tuple(values)
+        else:
+            arguments = {in_sql: value
+                         for (_, in_sql, _), value in zip(parameters, values, strict=True)}
         raw = connection.connection.dbapi_connection
         cursor = None
         try:
@@ -233,9 +257,15 @@ class Direct:
             raise DBAPIError.instance(sql, None, error, dialect.loaded_dbapi.Error,
                                       hide_parameters=True, connection_invalidated=lost,
                                       dialect=dialect) from error
+        except BaseException:
+            # Interrupted halfway (a timeout, a signal): the connection's state
+            # is unknown, so it does not go back to the pool.
+            connection.invalidate()
+            raise
         finally:
             if cursor is not None:
-                cursor.close()
+                with suppress(Exception):   # never hide the error above
+                    cursor.close()
         if row is None:
             return None
         return self._row._make([convert(value) if convert else value

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-import flask_login.utils
+import flask_login
 from flask import Flask, abort, current_app, render_template, request
 from flask.globals import request_ctx
 from flask.sessions import SecureCookieSessionInterface
@@ -60,8 +60,11 @@ def init_app(app: Flask) -> None:
     _init_limiter(app)
     babel.init_app(app, locale_selector=select_locale)
     install_template_gettext(app)
-    login_manager.init_app(app)
-    _lazy_current_user(app)
+    # Not Flask-Login's context processor, which loads the account for every
+    # page rendered, a respondent's too, where no template asks for it: its
+    # proxy, loaded where a template uses it.
+    login_manager.init_app(app, add_context_processor=False)
+    app.jinja_env.globals["current_user"] = flask_login.current_user
 
     from .admin import bp as admin_bp
     from .api import bp as api_bp
@@ -96,15 +99,6 @@ def init_app(app: Flask) -> None:
     # Respondents are on slow prepaid connections: compressed pages, static
     # files cached for a year under names carrying their digest.
     assets.init_app(app)
-
-
-def _lazy_current_user(app: Flask) -> None:
-    """``current_user`` in templates as Flask-Login's proxy, loaded where a
-    template uses it. Flask-Login's own context processor loads the account
-    for every page rendered, a respondent's too, where no template asks."""
-    processors = app.template_context_processors[None]
-    processors[:] = [p for p in processors if p is not flask_login.utils._user_context_processor]
-    app.jinja_env.globals["current_user"] = flask_login.current_user
 
 
 class _SessionCookies(SecureCookieSessionInterface):

@@ -128,7 +128,7 @@ def test_only_our_own_files_are_inlined(app):
 def test_the_inlined_files_are_plain_ascii():
     """They are in every respondent page. One character outside ASCII (a
     "≥" in a comment did it) makes Python keep the whole page at two bytes
-    per character and encode it character by character: 2% of a page's CPU
+    per character and encode it character by character: 2.5% of a page's CPU
     (benchmarks/load.py)."""
     for name in INLINED:
         text = (STATIC / name).read_text(encoding="utf-8")

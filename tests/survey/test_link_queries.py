@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import Numeric, bindparam, cast, event, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from survey import clock
 from survey.database import Direct, statement_by_statement
 from survey.extensions import db
-from survey.models import CampaignStatus
+from survey.models import CampaignStatus, Invitation
 from survey.services import responding
 from survey.services.responding import Progress
 from survey.services.tokens import SealedKey, token_hash
@@ -211,7 +211,7 @@ def test_a_direct_statement_fails_as_sqlalchemy_would_and_hides_its_parameters(a
 
 def test_a_lost_connection_is_dropped_from_the_pool(app, factory):
     """When the server has gone (restarted, connections cut), the connection
-    is invalidated, as SQLAlchemy does, so the next request gets a new one."""
+    is invalidated, so the next request gets a new one."""
     _, token = factory.invitation(factory.campaign())
     with app.app_context():
         statement_by_statement(db.session)
@@ -224,4 +224,35 @@ def test_a_lost_connection_is_dropped_from_the_pool(app, factory):
         db.session.close()
         today = clock.today(app.config["TIMEZONE"])
         assert responding.resolve_invitation(db.session, token, today=today).pages
+        db.session.close()
+
+
+def test_a_direct_statement_passes_parameters_by_name_whatever_the_driver(app, factory):
+    """A parameter whose name the SQL must spell otherwise (a dot in it) is
+    still found, passed by position on SQLite and by name on PostgreSQL."""
+    token = factory.invitation(factory.campaign())[1]
+    invitation = Invitation.__table__
+    statement = Direct(select(invitation.c.used)
+                       .where(invitation.c.token_hash == bindparam("token.hash")))
+    with app.app_context():
+        statement_by_statement(db.session)
+        assert statement.first(db.session, {"token.hash": token_hash(token)}) == (False,)
+        assert statement.first(db.session, {"token.hash": "unknown"}) is None
+        db.session.close()
+
+
+@pytest.mark.parametrize("statement", [
+    pytest.param(lambda t: select(t.c.used).where(t.c.id == 5), id="a value in the statement"),
+    pytest.param(lambda t: select(t.c.used).where(t.c.id.in_(bindparam("ids", expanding=True))),
+                 id="an IN list"),
+    pytest.param(lambda t: select(cast(t.c.id, Numeric)).where(t.c.id == bindparam("id")),
+                 id="a Numeric column"),
+])
+def test_a_statement_direct_cannot_run_as_written_is_refused(app, statement):
+    """What Direct would pass or convert otherwise than SQLAlchemy does is
+    refused with a message, never run."""
+    direct = Direct(statement(Invitation.__table__))
+    with app.app_context():
+        with pytest.raises(ValueError, match="Direct: "):
+            direct.first(db.session, {"ids": [1], "id": 1})
         db.session.close()

@@ -74,7 +74,7 @@ def test_intro_has_a_preview_card_for_whatsapp(personal, app):
     page = browser.get().get_data(as_text=True)
     image = re.search(r'<meta property="og:image" content="([^"]+)"', page).group(1)
     assert re.fullmatch(r"http://localhost/static/img/og-card\.[0-9a-f]{10}\.png", image)
-    assert re.search(r'<meta property="og:title" content="SPI Uji · Kantor U01"', page)
+    assert re.search(r'<meta property="og:title" content="SPI Uji &middot; Kantor U01"', page)
     assert 'property="og:description"' in page
     png = app.static_folder + "/img/og-card.png"
     with open(png, "rb") as handle:
@@ -215,6 +215,7 @@ def test_a_questionnaire_page_in_both_languages_is_plain_ascii(personal, client)
     title's separator is an entity): Python then joins and encodes it as
     bytes, the cheap way, on every page a respondent loads."""
     browser, _ = personal
+    assert browser.get().get_data(as_text=True).isascii()   # the intro
     browser.start()
     assert browser.get("/1").get_data(as_text=True).isascii()
     client.get("/lang/en")
