@@ -194,9 +194,9 @@ class Direct:
         self.statement = statement
         # One entry per engine's dialect, dropped with the engine.
         self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        columns = getattr(statement, "selected_columns", None)
-        self._row = (namedtuple("Row", [str(c.key) for c in columns], rename=True)
-                     if columns is not None else None)
+        # A SELECT's columns; an UPDATE or DELETE has none.
+        self._columns = tuple(getattr(statement, "selected_columns", ()))
+        self._row = namedtuple("Row", [str(c.key) for c in self._columns], rename=True)
 
     def _for(self, dialect):
         """(SQL text, parameters as (name, name in the SQL, converter) in the
@@ -216,7 +216,7 @@ class Direct:
             order = compiled.positiontup if compiled.positional else binds
             parameters = tuple(binds[name] for name in order)
             results = []
-            for column in getattr(self.statement, "selected_columns", ()):
+            for column in self._columns:
                 # Numbers with decimals convert by the type the driver reports
                 # (on PostgreSQL); refused on every database alike.
                 if isinstance(column.type, Numeric):
@@ -235,13 +235,9 @@ class Direct:
             return result.first() if fetch else result.rowcount
         dialect = connection.dialect
         sql, parameters, positional, results = self._for(dialect)
-        values = [convert(params[name]) if convert else params[name]
-                  for name, _, convert in parameters]
-        if positional:
-            arguments = tuple(values)
-        else:
-            arguments = {in_sql: value
-                         for (_, in_sql, _), value in zip(parameters, values, strict=True)}
+        values = [(in_sql, convert(params[name]) if convert else params[name])
+                  for name, in_sql, convert in parameters]
+        arguments = tuple(value for _, value in values) if positional else dict(values)
         raw = connection.connection.dbapi_connection
         cursor = None
         try:
